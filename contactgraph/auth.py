@@ -1,0 +1,29 @@
+"""From an ``Authorization: Bearer …`` value to the caller of a request."""
+
+from __future__ import annotations
+
+import hmac
+
+from .loaders.context import Context
+from .models import ApiToken
+from .settings import Settings
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def context_for(settings: Settings, authorization: str | None, **kwargs: object) -> Context:
+    """The context of a caller: the platform admin, an agent, or nobody."""
+    token = bearer_token(authorization)
+    if token is None:
+        return Context(settings=settings, **kwargs)  # type: ignore[arg-type]
+    admin_key = settings.admin_key.get_secret_value() if settings.admin_key else None
+    if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
+        return Context(settings=settings, is_admin=True, **kwargs)  # type: ignore[arg-type]
+    agent = await ApiToken.agent_for(token)
+    return Context(settings=settings, agent=agent, **kwargs)  # type: ignore[arg-type]

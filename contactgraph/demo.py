@@ -1,0 +1,169 @@
+"""``serve --demo``: a workspace with a library and about 200 contacts, made through the API."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import TYPE_CHECKING, Any
+
+import phonenumbers
+
+from .auth import context_for
+
+if TYPE_CHECKING:
+    from .app import GraphQLApp
+
+STATUSES = [
+    ("New", "#1e90ff"),
+    ("Contacted", "#f5a623"),
+    ("Qualified", "#9b59b6"),
+    ("Won", "#2ecc71"),
+    ("Lost", "#95a5a6"),
+]
+SOURCES = ["WhatsApp", "Website", "Referral", "Campaign"]
+GROUPS = [("VIP", "Customers who get priority"), ("Newsletter", None), ("Wholesale", "Resellers")]
+FIELDS: list[dict[str, Any]] = [
+    {"key": "plan", "label": "Plan", "type": "DROPDOWN", "options": ["Free", "Pro", "Enterprise"]},
+    {"key": "budget", "label": "Budget", "type": "NUMBER"},
+    {"key": "birthday", "label": "Birthday", "type": "DATE"},
+    {"key": "last_order_at", "label": "Last order", "type": "DATETIME"},
+    {"key": "newsletter", "label": "Wants the newsletter", "type": "CHECKBOX"},
+    {"key": "favourite_product", "label": "Favourite product", "type": "TEXT"},
+    {"key": "notes", "label": "Notes", "type": "TEXTAREA"},
+    {"key": "linkedin", "label": "LinkedIn", "type": "URL"},
+]
+FIRST = (
+    "Ana Bruno Chloé Dmitri Emeka Fatima Giulia Hiro Inès João Kwame Lena Mateo"
+    " Nadia Omar Priya Quentin Rosa Sven Tomás Uma Vikram Wen Yara Zoë"
+).split()
+LAST = (
+    "Almeida Bauer Castro Dubois Eze Fischer García Haddad Ibrahim Jensen Kowalski López"
+    " Müller Nakamura Okafor Pereira Rossi Silva Tanaka Ueda Varga Wang Yilmaz Zhou"
+).split()
+PREFIXES = ["+1415", "+447911", "+5511", "+919820", "+4915", "+2348"]
+
+SAMPLE_QUERY = """{
+  contacts(first: 10, sort: {field: UPDATED_AT, direction: DESC}) {
+    totalCount
+    edges {
+      node { fullName phone status { name color } groups { name } customFields { field { key } value } }
+    }
+  }
+}"""
+
+
+def _phones(rng: random.Random, count: int) -> list[str]:
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        prefix = rng.choice(PREFIXES)
+        candidate = prefix + "".join(rng.choice("0123456789") for _ in range(13 - len(prefix)))
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate)):
+            numbers.add(candidate)
+    return sorted(numbers)
+
+
+async def _run(graphql: GraphQLApp, context: Any, document: str, **variables: Any) -> dict[str, Any]:
+    result = await graphql.schema.execute(document, variable_values=variables, context_value=context)
+    if result.errors:
+        raise RuntimeError(f"demo seeding failed: {result.errors}")
+    data = next(iter(result.data.values()))  # type: ignore[union-attr]
+    if data.get("userErrors"):
+        raise RuntimeError(f"demo seeding failed: {data['userErrors']}")
+    return data  # type: ignore[no-any-return]
+
+
+async def seed_demo(graphql: GraphQLApp, url: str) -> None:
+    settings = graphql.settings
+    admin_key = settings.admin_key.get_secret_value()  # type: ignore[union-attr]
+    admin = await context_for(settings, f"Bearer {admin_key}")
+    created = await _run(
+        graphql, admin, "mutation($n: String!) { createWorkspace(name: $n) { adminToken } }", n="Demo"
+    )
+    token = created["adminToken"]
+    ctx = await context_for(settings, f"Bearer {token}")
+    statuses = [
+        (
+            await _run(
+                graphql,
+                ctx,
+                "mutation($i: StatusInput!) { createStatus(input: $i) { status { id } } }",
+                i={"name": name, "color": color},
+            )
+        )["status"]["id"]
+        for name, color in STATUSES
+    ]
+    sources = [
+        (
+            await _run(
+                graphql,
+                ctx,
+                "mutation($i: SourceInput!) { createSource(input: $i) { source { id } } }",
+                i={"name": name},
+            )
+        )["source"]["id"]
+        for name in SOURCES
+    ]
+    groups = [
+        (
+            await _run(
+                graphql,
+                ctx,
+                "mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }",
+                i={"name": name, "description": description},
+            )
+        )["group"]["id"]
+        for name, description in GROUPS
+    ]
+    for field in FIELDS:
+        await _run(
+            graphql,
+            ctx,
+            "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { id } } }",
+            i=field,
+        )
+    agent = (
+        await _run(
+            graphql,
+            ctx,
+            "mutation($i: AgentInput!) { createAgent(input: $i) { agent { id } } }",
+            i={
+                "name": "Sam Seller",
+                "email": "sam@example.com",
+                "permissions": ["CONTACT_VIEW_OWN", "CONTACT_EDIT"],
+            },
+        )
+    )["agent"]["id"]
+    rng = random.Random(7)
+    for i, phone in enumerate(_phones(rng, 200)):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        contact = {
+            "firstname": first,
+            "lastname": last,
+            "phone": phone,
+            "email": f"{first}.{last}.{i}@example.com".lower() if rng.random() < 0.7 else None,
+            "type": rng.choice(["LEAD", "CUSTOMER", "GUEST"]),
+            "statusId": rng.choice(statuses),
+            "sourceId": rng.choice(sources),
+            "groupIds": rng.sample(groups, rng.randint(0, 2)),
+            "assignedAgentId": agent if rng.random() < 0.3 else None,
+            "city": rng.choice(["Lisbon", "Lagos", "São Paulo", "Mumbai", "Berlin", "San Francisco"]),
+            "customFields": [
+                {"key": "plan", "value": rng.choice(["Free", "Pro", "Enterprise"])},
+                {"key": "budget", "value": rng.randint(1, 500) * 100},
+                {"key": "newsletter", "value": rng.random() < 0.5},
+            ],
+        }
+        await _run(
+            graphql,
+            ctx,
+            "mutation($i: ContactInput!) { createContact(input: $i) { contact { id } } }",
+            i=contact,
+        )
+    print(
+        "\ncontactgraph demo is ready\n"
+        f"  GraphiQL:        {url}\n"
+        f"  header to set:   {json.dumps({'Authorization': f'Bearer {token}'})}\n"
+        f"  admin key:       {admin_key}  (for createWorkspace)\n"
+        f"  sample query:\n{SAMPLE_QUERY}\n",
+        flush=True,
+    )

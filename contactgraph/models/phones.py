@@ -1,0 +1,58 @@
+"""Phone numbers: every accepted spelling in, E.164 out."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from .errors import DomainError, ErrorCode
+
+_ALLOWED = re.compile(r"^\+?[0-9 ().\-]+$")
+_MAX_LENGTH = 40
+
+
+def normalize_phone(raw: str, default_region: str | None = None) -> str:
+    """The E.164 form of ``raw``, or a ``DomainError`` saying what is wrong with it.
+
+    Accepted: ``+14155551234``, ``14155551234`` (WhatsApp's international digits
+    without ``+``), ``0044 7911 123456``, with spaces, dashes, dots and brackets.
+    A national number (leading single ``0``) needs ``default_region``.
+    """
+    text = raw.strip()
+    if not text:
+        raise DomainError(ErrorCode.REQUIRED, "A phone number is required.")
+    if len(text) > _MAX_LENGTH or not _ALLOWED.match(text):
+        raise DomainError(
+            ErrorCode.INVALID,
+            "A phone number may contain only digits, spaces, dashes, dots, brackets and a leading +.",
+        )
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+"):
+        candidate, region = "+" + digits, None
+    elif digits.startswith("00"):
+        candidate, region = "+" + digits[2:], None
+    elif default_region:
+        candidate, region = digits, default_region.upper()
+    elif digits.startswith("0"):
+        raise DomainError(
+            ErrorCode.INVALID,
+            f"{raw.strip()!r} has no country code: write it as +<country code><number>.",
+        )
+    else:
+        candidate, region = "+" + digits, None
+    try:
+        number = phonenumbers.parse(candidate, region)
+    except NumberParseException as error:
+        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a phone number: {error}.") from None
+    if not phonenumbers.is_valid_number(number):
+        where = phonenumbers.region_code_for_number(number)
+        country = f"for country code +{number.country_code}" + (f" ({where})" if where else "")
+        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a valid number {country}.")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def wa_id(e164: str) -> str:
+    """The phone as WhatsApp addresses it: its digits, without ``+``."""
+    return e164.lstrip("+")

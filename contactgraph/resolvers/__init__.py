@@ -1,0 +1,1 @@
+"""Turn GraphQL input into model operations; one module per area."""

@@ -1,0 +1,174 @@
+"""``ContactFilter`` and ``ContactSort`` as MongoDB queries (operators both engines share)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from ..ids import decode_id
+from ..models import CustomField, CustomFieldType, DomainError, ErrorCode
+from ..models.custom_values import validate_value
+from .pagination import SortKey
+from .refs import KIND
+
+SEARCH_MAX = 100
+LIST_MAX = 500
+_PHONEISH = re.compile(r"^\+?[0-9 ().\-]+$")
+_ORDERED = {CustomFieldType.NUMBER, CustomFieldType.DATE, CustomFieldType.DATETIME}
+_TEXTUAL = {CustomFieldType.TEXT, CustomFieldType.TEXTAREA, CustomFieldType.URL}
+
+
+class ContactSortField(StrEnum):
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    FIRSTNAME = "FIRSTNAME"
+    LASTNAME = "LASTNAME"
+    STATUS_CHANGED_AT = "STATUS_CHANGED_AT"
+
+
+_SORT_PATHS = {
+    ContactSortField.CREATED_AT: "created_at",
+    ContactSortField.UPDATED_AT: "updated_at",
+    ContactSortField.FIRSTNAME: "keys.first",
+    ContactSortField.LASTNAME: "keys.last",
+    ContactSortField.STATUS_CHANGED_AT: "status_changed_at",
+}
+
+NEWEST_FIRST = SortKey("CREATED_AT", "created_at", descending=True)
+
+
+def contact_sort(field: ContactSortField | None, descending: bool) -> SortKey:
+    """The sort a list asks for; newest first when it asks for none."""
+    if field is None:
+        return NEWEST_FIRST
+    return SortKey(field.value, _SORT_PATHS[field], descending)
+
+
+def _ids(kind: str, global_ids: list[str], path: str) -> dict[str, Any]:
+    if len(global_ids) > LIST_MAX:
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {LIST_MAX} ids.", ["filter", path])
+    oids = [decode_id(g, KIND[kind]) for g in global_ids]
+    return {"$in": [PydanticObjectId(o) for o in oids if o is not None]}
+
+
+def _search(text: str) -> dict[str, Any] | None:
+    term = text.strip()
+    if not term:
+        return None
+    if len(term) > SEARCH_MAX:
+        raise DomainError(
+            ErrorCode.INVALID, f"search has at most {SEARCH_MAX} characters.", ["filter", "search"]
+        )
+    digits = re.sub(r"\D", "", term)
+    if _PHONEISH.match(term) and digits:
+        pattern = re.escape(digits)
+        return {"$or": [{"phone": {"$regex": pattern}}, {"other_phones": {"$regex": pattern}}]}
+    prefix = "^" + re.escape(" ".join(term.split()).casefold())
+    return {
+        "$or": [
+            {"keys.first": {"$regex": prefix}},
+            {"keys.last": {"$regex": prefix}},
+            {"keys.full": {"$regex": prefix}},
+            {"email": {"$regex": "^" + re.escape(term.lower())}},
+        ]
+    }
+
+
+async def contact_query(scope: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
+    """The query for the contacts a filter selects, within ``scope``."""
+    if not given:
+        return dict(scope)
+    conditions: list[dict[str, Any]] = [scope]
+    if given.get("search") is not None and (search := _search(given["search"])):
+        conditions.append(search)
+    for name, kind, path in (
+        ("ids", "Contact", "_id"),
+        ("status_ids", "Status", "status_id"),
+        ("source_ids", "Source", "source_id"),
+        ("group_ids", "Group", "group_ids"),
+        ("assigned_agent_ids", "Agent", "assigned_agent_id"),
+    ):
+        if given.get(name) is not None:
+            conditions.append({path: _ids(kind, given[name], name)})
+    if given.get("types") is not None:
+        conditions.append({"type": {"$in": [t.value for t in given["types"]]}})
+    if given.get("unassigned") is not None:
+        conditions.append({"assigned_agent_id": None if given["unassigned"] else {"$ne": None}})
+    if given.get("opted_out") is not None:
+        conditions.append({"opted_out": given["opted_out"]})
+    if given.get("created_after") is not None:
+        conditions.append({"created_at": {"$gt": given["created_after"]}})
+    if given.get("created_before") is not None:
+        conditions.append({"created_at": {"$lt": given["created_before"]}})
+    if given.get("custom_fields"):
+        conditions.extend(await _custom_conditions(scope["workspace_id"], given["custom_fields"]))
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+async def _custom_conditions(
+    workspace_id: PydanticObjectId, filters: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    if len(filters) > 20:
+        raise DomainError(
+            ErrorCode.LIMIT_EXCEEDED, "At most 20 custom-field filters.", ["filter", "customFields"]
+        )
+    fields = await CustomField.by_keys(workspace_id, [f["key"] for f in filters])
+    conditions = []
+    for i, item in enumerate(filters):
+        field = fields.get(item["key"])
+        if field is None:
+            raise DomainError(
+                ErrorCode.INVALID,
+                f"No custom field with key {item['key']!r}.",
+                ["filter", "customFields", i, "key"],
+            )
+        try:
+            conditions.append(_custom_condition(field, item))
+        except DomainError as error:
+            raise error.at("filter", "customFields", i) from None
+    return conditions
+
+
+def _custom_condition(field: CustomField, item: dict[str, Any]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    if "eq" in item:
+        if item["eq"] is None:
+            return {"custom_values.field_id": {"$ne": field.id}}
+        value["$eq"] = _operand(field, item["eq"], "eq")
+    if item.get("in") is not None:
+        if len(item["in"]) > LIST_MAX:
+            raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {LIST_MAX} values.", ["in"])
+        value["$in"] = [_operand(field, v, "in") for v in item["in"]]
+    if item.get("contains") is not None:
+        if field.type not in _TEXTUAL:
+            raise DomainError(
+                ErrorCode.INVALID, "contains applies to TEXT, TEXTAREA and URL fields.", ["contains"]
+            )
+        value["$regex"] = re.escape(item["contains"][:SEARCH_MAX])
+        value["$options"] = "i"
+    for op in ("gte", "lte"):
+        if item.get(op) is not None:
+            if field.type not in _ORDERED:
+                raise DomainError(
+                    ErrorCode.INVALID, f"{op} applies to NUMBER, DATE and DATETIME fields.", [op]
+                )
+            value[f"${op}"] = _operand(field, item[op], op)
+    if item.get("exists") is not None and not value:
+        return {"custom_values.field_id": field.id if item["exists"] else {"$ne": field.id}}
+    if item.get("exists") is False:
+        raise DomainError(
+            ErrorCode.INVALID, "exists: false cannot be combined with a value condition.", ["exists"]
+        )
+    if not value:
+        return {"custom_values.field_id": field.id}
+    return {"custom_values": {"$elemMatch": {"field_id": field.id, "value": value}}}
+
+
+def _operand(field: CustomField, raw: Any, op: str) -> Any:
+    try:
+        return validate_value(field, raw)
+    except DomainError as error:
+        raise error.at(op) from None

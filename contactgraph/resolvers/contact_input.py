@@ -1,0 +1,218 @@
+"""Validation of a contact's input: everything checked, every problem reported, before a write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from ..models import (
+    Agent,
+    Contact,
+    ContactType,
+    CustomField,
+    DomainError,
+    ErrorCode,
+    Errors,
+    Group,
+    SearchKeys,
+    Source,
+    Status,
+)
+from ..models.custom_values import StoredValue, validate_value
+from ..models.phones import normalize_phone
+from ..models.text import clean_name, clean_text, clean_url, normalize_email
+from .refs import fetch, fetch_many
+
+CUSTOM_VALUES_MAX = 200
+GROUPS_MAX = 200
+
+_TEXT_LIMITS = {
+    "company": 191,
+    "description": 10_000,
+    "country": 100,
+    "city": 191,
+    "state": 191,
+    "zip": 32,
+    "address": 500,
+}
+
+
+def _text(limit: int) -> Callable[[str], str | None]:
+    return lambda value: clean_text(value, max_length=limit)
+
+
+class ContactChanges:
+    """The validated changes an input makes to a contact (or the fields of a new one)."""
+
+    def __init__(self, agent: Agent, current: Contact | None, prefix: str = "input") -> None:
+        self.agent = agent
+        self.current = current
+        self.prefix = prefix
+        self.errors = Errors()
+        self.values: dict[str, Any] = {}
+        self.custom_changes: dict[PydanticObjectId, StoredValue] = {}
+
+    @property
+    def workspace_id(self) -> PydanticObjectId:
+        return self.agent.workspace_id
+
+    def _at(self, *path: str | int) -> list[str | int]:
+        return [self.prefix, *path]
+
+    def _required(self, given: dict[str, Any], name: str) -> bool:
+        """Whether ``name`` is given with a value; a null for it is an error."""
+        if name not in given:
+            return False
+        if given[name] is None:
+            self.errors.add(ErrorCode.REQUIRED, f"{name} cannot be cleared.", *self._at(name))
+            return False
+        return True
+
+    async def read(self, given: dict[str, Any]) -> ContactChanges:
+        for name in ("firstname", "lastname"):
+            if self._required(given, name):
+                self.values[name] = self.errors.check(self._at(name), clean_name, given[name])
+        if self._required(given, "phone"):
+            self.values["phone"] = self.errors.check(self._at("phone"), normalize_phone, given["phone"])
+        if "email" in given:
+            self.values["email"] = (
+                self.errors.check(self._at("email"), normalize_email, given["email"])
+                if given["email"] is not None
+                else None
+            )
+        if self._required(given, "type"):
+            self.values["type"] = ContactType(given["type"])
+        for name, limit in _TEXT_LIMITS.items():
+            if name in given:
+                raw = given[name]
+                self.values[name] = (
+                    self.errors.check(self._at(name), _text(limit), raw) if raw is not None else None
+                )
+        if "website" in given:
+            raw = given["website"]
+            self.values["website"] = (
+                self.errors.check(self._at("website"), clean_url, raw) if raw is not None else None
+            )
+        await self._references(given)
+        if given.get("custom_fields") is not None:
+            await self._custom_values(given["custom_fields"])
+        if self.current is None:
+            await self._required_custom_values()
+        await self._unique()
+        return self
+
+    async def _references(self, given: dict[str, Any]) -> None:
+        for name, model in (("status_id", Status), ("source_id", Source)):
+            if self._required(given, name):
+                entry = await self._fetch(model, given[name], name)
+                self.values[name] = entry.id if entry else None
+        if "assigned_agent_id" in given:
+            raw = given["assigned_agent_id"]
+            agent = await self._fetch(Agent, raw, "assigned_agent_id") if raw is not None else None
+            self.values["assigned_agent_id"] = agent.id if agent else None
+        if "group_ids" in given:
+            raw = given["group_ids"] or []
+            if len(raw) > GROUPS_MAX:
+                self.errors.add(
+                    ErrorCode.LIMIT_EXCEEDED, f"At most {GROUPS_MAX} groups.", *self._at("group_ids")
+                )
+                return
+            groups = await self.errors.check_async(
+                [self.prefix], fetch_many, Group, self.workspace_id, raw, "group_ids"
+            )
+            if groups is not None:
+                self.values["group_ids"] = list(dict.fromkeys(g.id for g in groups))
+
+    async def _fetch(self, model: Any, global_id: str, name: str) -> Any:
+        return await self.errors.check_async([self.prefix], fetch, model, self.workspace_id, global_id, name)
+
+    async def _custom_values(self, items: list[dict[str, Any]]) -> None:
+        path = "custom_fields"
+        if len(items) > CUSTOM_VALUES_MAX:
+            self.errors.add(ErrorCode.LIMIT_EXCEEDED, f"At most {CUSTOM_VALUES_MAX} values.", *self._at(path))
+            return
+        fields = await CustomField.by_keys(self.workspace_id, [item["key"] for item in items])
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            key = item["key"]
+            field = fields.get(key)
+            if key in seen:
+                self.errors.add(ErrorCode.INVALID, f"{key!r} is given twice.", *self._at(path, i, "key"))
+                continue
+            seen.add(key)
+            if field is None:
+                self.errors.add(
+                    ErrorCode.INVALID, f"No custom field with key {key!r}.", *self._at(path, i, "key")
+                )
+                continue
+            value = item.get("value")
+            if value is None and field.required:
+                self.errors.add(
+                    ErrorCode.REQUIRED,
+                    f"{key!r} is required and cannot be cleared.",
+                    *self._at(path, i, "value"),
+                )
+                continue
+            try:
+                self.custom_changes[field.id] = validate_value(field, value)  # type: ignore[index]
+            except DomainError as error:
+                self.errors.items.append(error.at(*self._at(path, i, "value")))
+
+    async def _required_custom_values(self) -> None:
+        required = await CustomField.find(
+            {"workspace_id": self.workspace_id, "required": True, "deleted_at": None}
+        ).to_list()
+        for field in required:
+            if self.custom_changes.get(field.id) is None:  # type: ignore[call-overload]
+                self.errors.add(
+                    ErrorCode.REQUIRED, f"Custom field {field.key!r} is required.", *self._at("custom_fields")
+                )
+
+    async def _unique(self) -> None:
+        """Phone and email are unique in the workspace (the indexes guard the race)."""
+        phone, email = self.values.get("phone"), self.values.get("email")
+        own = self.current.id if self.current else None
+        if phone and (not self.current or phone != self.current.phone):
+            if await Contact.find_one(
+                _other({"$or": [{"phone": phone}, {"other_phones": phone}]}, self.workspace_id, own)
+            ):
+                self.errors.add(ErrorCode.PHONE_TAKEN, phone_taken(phone).message, *self._at("phone"))
+        if email and (not self.current or email != self.current.email):
+            if await Contact.find_one(_other({"email": email}, self.workspace_id, own)):
+                self.errors.add(ErrorCode.EMAIL_TAKEN, email_taken(email).message, *self._at("email"))
+
+    def updates(self) -> dict[str, Any]:
+        """The fields to ``$set``, derived keys included; raises if anything was wrong."""
+        self.errors.raise_any()
+        changes = dict(self.values)
+        if self.current is not None:
+            changes = {k: v for k, v in changes.items() if getattr(self.current, k) != v}
+        if self.custom_changes:
+            current = self.current.custom_values if self.current else []
+            merged = Contact.merge_values(current, self.custom_changes)
+            if self.current is None or merged != self.current.custom_values:
+                changes["custom_values"] = [item.model_dump() for item in merged]
+        if {"firstname", "lastname"} & changes.keys():
+            first = changes.get("firstname") or (self.current.firstname if self.current else "")
+            last = changes.get("lastname") or (self.current.lastname if self.current else "")
+            changes["keys"] = SearchKeys.of(first, last).model_dump()
+        return changes
+
+
+def _other(
+    query: dict[str, Any], workspace_id: PydanticObjectId, own: PydanticObjectId | None
+) -> dict[str, Any]:
+    query = {"workspace_id": workspace_id, **query}
+    if own is not None:
+        query["_id"] = {"$ne": own}
+    return query
+
+
+def phone_taken(phone: str | None, path: list[str] | None = None) -> DomainError:
+    return DomainError(ErrorCode.PHONE_TAKEN, f"Another contact has the phone {phone}.", path)
+
+
+def email_taken(email: str | None, path: list[str] | None = None) -> DomainError:
+    return DomainError(ErrorCode.EMAIL_TAKEN, f"Another contact has the email {email}.", path)

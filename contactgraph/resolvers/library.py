@@ -1,0 +1,283 @@
+"""The library: statuses, sources, groups and custom fields of a workspace."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from beanie import PydanticObjectId
+
+from ..models import (
+    Agent,
+    Contact,
+    CustomField,
+    CustomFieldType,
+    DomainError,
+    ErrorCode,
+    Errors,
+    Group,
+    LibraryEntry,
+    Source,
+    Status,
+    Workspace,
+    utcnow,
+)
+from ..models.library import FIELD_KEY, name_key
+from ..models.text import clean_color, clean_name, clean_text
+from .refs import duplicates_as, fetch
+
+E = TypeVar("E", bound=LibraryEntry)
+
+POSITION_MAX = 100_000
+OPTIONS_MAX = 200
+
+
+def _position(value: int) -> int:
+    if not 0 <= value <= POSITION_MAX:
+        raise DomainError(ErrorCode.INVALID, f"A position is between 0 and {POSITION_MAX}.")
+    return value
+
+
+def _description(value: str) -> str | None:
+    return clean_text(value, max_length=1000)
+
+
+def _name_taken(model: type[LibraryEntry], name: str) -> dict[str, DomainError]:
+    message = f"A {model.kind} named {name!r} exists already."
+    return {"name_key": DomainError(ErrorCode.NAME_TAKEN, message, ["input", "name"])}
+
+
+async def _next_position(model: type[Status] | type[CustomField], workspace_id: PydanticObjectId) -> int:
+    last = await model.find({"workspace_id": workspace_id}).sort([("position", -1)]).limit(1).to_list()
+    return last[0].position + 1 if last else 0
+
+
+async def create_entry(model: type[E], agent: Agent, values: dict[str, Any]) -> E:
+    """A new status, source or group, with a name unique in the workspace."""
+    errors = Errors()
+    fields: dict[str, Any] = {}
+    name = errors.check(["input", "name"], clean_name, values["name"])
+    if "color" in values:
+        fields["color"] = errors.check(["input", "color"], clean_color, values["color"])
+    if values.get("position") is not None:
+        fields["position"] = errors.check(["input", "position"], _position, values["position"])
+    if values.get("description") is not None:
+        fields["description"] = errors.check(["input", "description"], _description, values["description"])
+    if name is not None:
+        taken = await _taken(model, agent.workspace_id, name)
+        errors.check(["input"], _raise_if_taken, taken, name, model)
+    errors.raise_any()
+    assert name is not None
+    if model is Status and "position" not in fields:
+        fields["position"] = await _next_position(Status, agent.workspace_id)
+    entry = model(workspace_id=agent.workspace_id, name=name, name_key=name_key(name), **fields)
+    with duplicates_as(_name_taken(model, name)):
+        await entry.insert()
+    return entry
+
+
+async def _taken(
+    model: type[LibraryEntry],
+    workspace_id: PydanticObjectId,
+    name: str,
+    except_id: PydanticObjectId | None = None,
+) -> bool:
+    query: dict[str, Any] = {"workspace_id": workspace_id, "name_key": name_key(name)}
+    if except_id is not None:
+        query["_id"] = {"$ne": except_id}
+    return await model.find_one(query) is not None
+
+
+def _raise_if_taken(taken: bool, name: str, model: type[LibraryEntry]) -> None:
+    if taken:
+        raise DomainError(ErrorCode.NAME_TAKEN, f"A {model.kind} named {name!r} exists already.", ["name"])
+
+
+async def update_entry(model: type[E], agent: Agent, global_id: str, values: dict[str, Any]) -> E:
+    """Only the given values change; a name stays unique."""
+    entry = await fetch(model, agent.workspace_id, global_id)
+    errors = Errors()
+    changes: dict[str, Any] = {}
+    if values.get("name") is not None:
+        name = errors.check(["input", "name"], clean_name, values["name"])
+        if name is not None:
+            changes.update(name=name, name_key=name_key(name))
+            taken = await _taken(model, agent.workspace_id, name, entry.id)
+            errors.check(["input"], _raise_if_taken, taken, name, model)
+    if values.get("color") is not None:
+        changes["color"] = errors.check(["input", "color"], clean_color, values["color"])
+    if values.get("position") is not None:
+        changes["position"] = errors.check(["input", "position"], _position, values["position"])
+    if "description" in values:
+        description = values["description"]
+        changes["description"] = (
+            errors.check(["input", "description"], _description, description)
+            if description is not None
+            else None
+        )
+    errors.raise_any()
+    if changes:
+        with duplicates_as(_name_taken(model, changes.get("name", ""))):
+            await entry.set(changes)
+    return entry
+
+
+async def delete_referenced(
+    model: type[Status] | type[Source], agent: Agent, global_id: str, move_to: str | None
+) -> PydanticObjectId:
+    """Delete a status or source; IN_USE while contacts use it, unless they move first."""
+    entry = await fetch(model, agent.workspace_id, global_id)
+    field = "status_id" if model is Status else "source_id"
+    workspace = await Workspace.get(agent.workspace_id)
+    inbound = getattr(workspace.inbound, field) if workspace else None
+    if inbound == entry.id:
+        raise DomainError(
+            ErrorCode.IN_USE,
+            f"This {model.kind} is the workspace's inbound default; change the settings first.",
+            ["id"],
+        )
+    target = None
+    if move_to is not None:
+        target = await fetch(model, agent.workspace_id, move_to, "moveContactsTo")
+        if target.id == entry.id:
+            raise DomainError(
+                ErrorCode.INVALID,
+                f"Contacts cannot move to the {model.kind} being deleted.",
+                ["moveContactsTo"],
+            )
+    scope = {"workspace_id": agent.workspace_id, field: entry.id}
+    if target is None:
+        if await Contact.find_one(scope) is not None:
+            raise DomainError(
+                ErrorCode.IN_USE,
+                f"Contacts still use this {model.kind}: name another with moveContactsTo.",
+                ["id"],
+            )
+    else:
+        now = utcnow()
+        changes: dict[str, Any] = {field: target.id, "updated_at": now}
+        if model is Status:
+            changes["status_changed_at"] = now
+        await Contact.get_pymongo_collection().update_many(scope, {"$set": changes})
+    await entry.delete()
+    return entry.id  # type: ignore[return-value]
+
+
+async def delete_group(agent: Agent, global_id: str) -> PydanticObjectId:
+    """Delete a group; its members stay and lose it."""
+    group = await fetch(Group, agent.workspace_id, global_id)
+    await Contact.get_pymongo_collection().update_many(
+        {"workspace_id": agent.workspace_id, "group_ids": group.id},
+        {"$pull": {"group_ids": group.id}, "$set": {"updated_at": utcnow()}},
+    )
+    await group.delete()
+    return group.id  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- custom fields
+
+
+def _key(value: str) -> str:
+    if not FIELD_KEY.match(value):
+        raise DomainError(
+            ErrorCode.INVALID,
+            "A key starts with a lower-case letter, then up to 63 lower-case letters, digits or _.",
+        )
+    return value
+
+
+def _options(options: list[str]) -> list[str]:
+    if len(options) > OPTIONS_MAX:
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {OPTIONS_MAX} options are allowed.")
+    cleaned = [clean_name(option) for option in options]
+    if len({o.casefold() for o in cleaned}) != len(cleaned):
+        raise DomainError(ErrorCode.INVALID, "Options must differ from one another.")
+    return cleaned
+
+
+def _check_options(type_: CustomFieldType, options: list[str] | None) -> list[str]:
+    if type_ is CustomFieldType.DROPDOWN:
+        if not options:
+            raise DomainError(ErrorCode.REQUIRED, "A DROPDOWN field needs at least one option.")
+        return _options(options)
+    if options:
+        raise DomainError(ErrorCode.INVALID, "Only DROPDOWN fields take options.")
+    return []
+
+
+async def create_custom_field(agent: Agent, values: dict[str, Any]) -> CustomField:
+    errors = Errors()
+    key = errors.check(["input", "key"], _key, values["key"])
+    label = errors.check(["input", "label"], clean_name, values["label"])
+    options = errors.check(["input", "options"], _check_options, values["type"], values.get("options"))
+    position = values.get("position")
+    if position is not None:
+        position = errors.check(["input", "position"], _position, position)
+    if key is not None and await CustomField.find_one({"workspace_id": agent.workspace_id, "key": key}):
+        errors.add(ErrorCode.KEY_TAKEN, f"A custom field with key {key!r} exists already.", "input", "key")
+    errors.raise_any()
+    if position is None:
+        position = await _next_position(CustomField, agent.workspace_id)
+    field = CustomField(
+        workspace_id=agent.workspace_id,
+        key=key,
+        label=label,
+        type=values["type"],
+        options=options or [],
+        required=bool(values.get("required")),
+        position=position,
+    )
+    taken = DomainError(
+        ErrorCode.KEY_TAKEN, f"A custom field with key {key!r} exists already.", ["input", "key"]
+    )
+    with duplicates_as({"key": taken}):
+        await field.insert()
+    return field
+
+
+async def update_custom_field(agent: Agent, global_id: str, values: dict[str, Any]) -> CustomField:
+    field = await fetch(CustomField, agent.workspace_id, global_id)
+    errors = Errors()
+    changes: dict[str, Any] = {}
+    if values.get("label") is not None:
+        changes["label"] = errors.check(["input", "label"], clean_name, values["label"])
+    if values.get("options") is not None:
+        options = errors.check(["input", "options"], _check_options, field.type, values["options"])
+        if options is not None:
+            dropped = set(field.options) - set(options)
+            if dropped and await Contact.find_one(
+                {
+                    "workspace_id": agent.workspace_id,
+                    "custom_values": {"$elemMatch": {"field_id": field.id, "value": {"$in": list(dropped)}}},
+                }
+            ):
+                errors.add(
+                    ErrorCode.IN_USE, "Contacts still hold an option this change removes.", "input", "options"
+                )
+            changes["options"] = options
+    if values.get("required") is not None:
+        changes["required"] = values["required"]
+    if values.get("position") is not None:
+        changes["position"] = errors.check(["input", "position"], _position, values["position"])
+    errors.raise_any()
+    if changes:
+        await field.set(changes)
+    return field
+
+
+async def set_custom_field_deleted(agent: Agent, global_id: str, deleted: bool) -> CustomField:
+    """Soft delete (values stay) or restore a field."""
+    field = await fetch(CustomField, agent.workspace_id, global_id)
+    if (field.deleted_at is not None) != deleted:
+        await field.set({"deleted_at": utcnow() if deleted else None})
+    return field
+
+
+async def purge_custom_field(agent: Agent, global_id: str) -> PydanticObjectId:
+    """Erase a field and every value stored for it."""
+    field = await fetch(CustomField, agent.workspace_id, global_id)
+    await Contact.get_pymongo_collection().update_many(
+        {"workspace_id": agent.workspace_id, "custom_values.field_id": field.id},
+        {"$pull": {"custom_values": {"field_id": field.id}}},
+    )
+    await field.delete()
+    return field.id  # type: ignore[return-value]

@@ -1,0 +1,51 @@
+"""The GraphQL schema: each area's Query and Mutation merged at the root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from ..settings import Settings
+from .admin import AdminMutation, AdminQuery
+from .contacts import ContactMutation, ContactQuery
+from .guards import ClientErrors, log_unexpected
+from .library import LibraryMutation, LibraryQuery
+from .node import NodeQuery
+from .scalars import SCALAR_MAP
+
+Query = merge_types("Query", (NodeQuery, AdminQuery, ContactQuery, LibraryQuery))
+Mutation = merge_types("Mutation", (AdminMutation, LibraryMutation, ContactMutation))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors)
+
+
+def build_schema(settings: Settings) -> Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            ClientErrors,
+        ],
+    )
+
+
+def sdl(settings: Settings | None = None) -> str:
+    return build_schema(settings or Settings()).as_str()
+
+
+__all__: list[Any] = ["Schema", "build_schema", "sdl"]

@@ -1,0 +1,46 @@
+"""Types every area shares: Node, PageInfo, UserError and the enums of the contract."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..models import ContactType, CustomFieldType, ErrorCode, Permission
+
+PermissionEnum = strawberry.enum(Permission, name="Permission")
+UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
+ContactTypeEnum = strawberry.enum(ContactType, name="ContactType")
+CustomFieldTypeEnum = strawberry.enum(CustomFieldType, name="CustomFieldType")
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='path into the mutation\'s arguments, e.g. ["input", "phone"]'
+    )
+    code: ErrorCode
+    message: str
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CountPayload:
+    count: int = 0
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,155 @@
+"""The Contact type and its connection; nested fields resolve through loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry import Private
+from strawberry.scalars import JSON
+
+from ..ids import encode_id
+from ..loaders.context import Info
+from ..models import Contact as ContactDoc
+from ..models import ContactType
+from ..models.custom_values import value_to_json
+from ..models.phones import wa_id
+from ..resolvers.pagination import Page
+from .admin import Agent
+from .common import Node, PageInfo
+from .library import ContactSource, ContactStatus, CustomField, GroupType
+
+
+@strawberry.type
+class CustomFieldValue:
+    field: CustomField
+    value: JSON | None
+
+
+@strawberry.type
+class Contact(Node):
+    doc: Private[ContactDoc]
+    firstname: str
+    lastname: str
+    phone: str = strawberry.field(description='E.164, e.g. "+14155551234"')
+    other_phones: list[str] = strawberry.field(
+        description="E.164 numbers kept from merged contacts; unique in the workspace like phone"
+    )
+    email: str | None = strawberry.field(description="stored lower-case")
+    type: ContactType
+    company: str | None
+    website: str | None
+    description: str | None
+    country: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    address: str | None
+    opted_out: bool
+    opted_out_at: datetime | None
+    status_changed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_doc(cls, doc: ContactDoc) -> Self:
+        return cls(
+            doc=doc,
+            id=strawberry.ID(encode_id("Contact", doc.id)),
+            firstname=doc.firstname,
+            lastname=doc.lastname,
+            phone=doc.phone,
+            other_phones=doc.other_phones,
+            email=doc.email,
+            type=doc.type,
+            company=doc.company,
+            website=doc.website,
+            description=doc.description,
+            country=doc.country,
+            city=doc.city,
+            state=doc.state,
+            zip=doc.zip,
+            address=doc.address,
+            opted_out=doc.opted_out,
+            opted_out_at=doc.opted_out_at,
+            status_changed_at=doc.status_changed_at,
+            created_at=doc.created_at,
+            updated_at=doc.updated_at,
+        )
+
+    @strawberry.field
+    def full_name(self) -> str:
+        return f"{self.firstname} {self.lastname}"
+
+    @strawberry.field(description='the phone\'s digits without "+", as WhatsApp addresses it')
+    def wa_id(self) -> str:
+        return wa_id(self.phone)
+
+    @strawberry.field
+    async def status(self, info: Info) -> ContactStatus:
+        return ContactStatus.from_doc(await info.context.loaders.status.load(self.doc.status_id))
+
+    @strawberry.field
+    async def source(self, info: Info) -> ContactSource:
+        return ContactSource.from_doc(await info.context.loaders.source.load(self.doc.source_id))
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[GroupType]:
+        found = await info.context.loaders.group.load_many(self.doc.group_ids)
+        return [GroupType.from_doc(g) for g in found if g is not None]
+
+    @strawberry.field
+    async def assigned_agent(self, info: Info) -> Agent | None:
+        if self.doc.assigned_agent_id is None:
+            return None
+        agent = await info.context.loaders.agent.load(self.doc.assigned_agent_id)
+        return Agent.from_doc(agent) if agent else None
+
+    @strawberry.field(description="live (not soft-deleted) fields that have a value")
+    async def custom_fields(self, info: Info) -> list[CustomFieldValue]:
+        values = self.doc.custom_values
+        fields = await info.context.loaders.custom_field.load_many([v.field_id for v in values])
+        pairs = [(f, v) for f, v in zip(fields, values, strict=True) if f is not None and f.live]
+        pairs.sort(key=lambda pair: (pair[0].position, str(pair[0].id)))
+        return [
+            CustomFieldValue(field=CustomField.from_doc(f), value=value_to_json(v.value)) for f, v in pairs
+        ]
+
+    @strawberry.field
+    async def custom_field(self, info: Info, key: str) -> JSON | None:
+        field = await info.context.loaders.custom_field_by_key.load(key)
+        return value_to_json(self.doc.value_of(field.id)) if field else None  # type: ignore[arg-type]
+
+
+@strawberry.type
+class ContactEdge:
+    cursor: str
+    node: Contact
+
+
+@strawberry.type
+class ContactConnection:
+    page: Private[Page[ContactDoc]]
+    edges: list[ContactEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Page[ContactDoc]) -> Self:
+        return cls(
+            page=page,
+            edges=[
+                ContactEdge(cursor=cursor, node=Contact.from_doc(doc))
+                for doc, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+        )
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.page.total_count()

@@ -1,0 +1,239 @@
+"""Contacts: the list, the card, and their writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ..ids import encode_id
+from ..loaders.context import Info
+from ..models import ContactType, Permission
+from ..resolvers import contacts
+from ..resolvers.contact_filter import ContactSortField
+from .common import CountPayload, DeletePayload, UserError
+from .contact_type import Contact, ContactConnection
+from .fields import mutation, query
+from .guards import user_errors
+from .inputs import given
+
+VIEW = (Permission.CONTACT_VIEW, Permission.CONTACT_VIEW_OWN)
+
+strawberry.enum(ContactSortField, name="ContactSortField")
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input
+class CustomFieldValueInput:
+    key: str
+    value: JSON | None = strawberry.field(description="null clears the value")
+
+
+@strawberry.input
+class CustomFieldFilter:
+    key: str
+    eq: JSON | None = strawberry.UNSET
+    in_: list[JSON] | None = strawberry.field(name="in", default=strawberry.UNSET)
+    contains: str | None = strawberry.field(
+        default=strawberry.UNSET, description="case-insensitive, TEXT/TEXTAREA/URL"
+    )
+    gte: JSON | None = strawberry.field(default=strawberry.UNSET, description="NUMBER, DATE, DATETIME")
+    lte: JSON | None = strawberry.UNSET
+    exists: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class ContactFilter:
+    search: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "case-insensitive prefix of first name, last name, full name, email; digits match the phone"
+        ),
+    )
+    ids: list[strawberry.ID] | None = strawberry.UNSET
+    status_ids: list[strawberry.ID] | None = strawberry.UNSET
+    source_ids: list[strawberry.ID] | None = strawberry.UNSET
+    group_ids: list[strawberry.ID] | None = strawberry.field(
+        default=strawberry.UNSET, description="member of any of these"
+    )
+    types: list[ContactType] | None = strawberry.UNSET
+    assigned_agent_ids: list[strawberry.ID] | None = strawberry.UNSET
+    unassigned: bool | None = strawberry.UNSET
+    opted_out: bool | None = strawberry.UNSET
+    custom_fields: list[CustomFieldFilter] | None = strawberry.field(
+        default=strawberry.UNSET, description="all must hold"
+    )
+    created_after: datetime | None = strawberry.UNSET
+    created_before: datetime | None = strawberry.UNSET
+
+
+@strawberry.input
+class ContactSort:
+    field: ContactSortField
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input
+class ContactInput:
+    firstname: str
+    lastname: str
+    phone: str
+    status_id: strawberry.ID
+    source_id: strawberry.ID
+    email: str | None = strawberry.UNSET
+    type: ContactType = ContactType.LEAD
+    group_ids: list[strawberry.ID] | None = strawberry.UNSET
+    assigned_agent_id: strawberry.ID | None = strawberry.UNSET
+    company: str | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    state: str | None = strawberry.UNSET
+    zip: str | None = strawberry.UNSET
+    address: str | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.UNSET
+
+
+@strawberry.input(
+    description="Every field optional: only the given ones change; null clears an optional field."
+)
+class ContactPatch:
+    firstname: str | None = strawberry.UNSET
+    lastname: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    type: ContactType | None = strawberry.UNSET
+    status_id: strawberry.ID | None = strawberry.UNSET
+    source_id: strawberry.ID | None = strawberry.UNSET
+    group_ids: list[strawberry.ID] | None = strawberry.UNSET
+    assigned_agent_id: strawberry.ID | None = strawberry.UNSET
+    company: str | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    state: str | None = strawberry.UNSET
+    zip: str | None = strawberry.UNSET
+    address: str | None = strawberry.UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="merged into the existing values"
+    )
+
+
+@strawberry.type
+class ContactPayload:
+    contact: Contact | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _rename_in(data: dict | None) -> dict | None:
+    """``in`` is a Python keyword, so the input field is ``in_``; resolvers see ``in``."""
+    for item in (data or {}).get("custom_fields") or []:
+        if "in_" in item:
+            item["in"] = item.pop("in_")
+    return data
+
+
+@strawberry.type
+class ContactQuery:
+    @query(*VIEW, description="phone in any accepted format; matches phone or otherPhones")
+    async def contact(
+        self, info: Info, id: strawberry.ID | None = None, phone: str | None = None
+    ) -> Contact | None:
+        found = await contacts.find_contact(info.context.agent, id, phone)
+        return Contact.from_doc(found) if found else None
+
+    @query(*VIEW, description="first defaults to 50 and is capped at 500; newest first unless sorted")
+    async def contacts(
+        self,
+        info: Info,
+        filter: ContactFilter | None = None,
+        sort: ContactSort | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ContactConnection:
+        sort_spec = {"field": sort.field, "direction": sort.direction.value} if sort else None
+        page = await contacts.list_contacts(
+            info.context.agent,
+            _rename_in(given(filter)),
+            sort_spec,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return ContactConnection.from_page(page)
+
+    @query(*VIEW, description="all contacts when groupIds is null; never opted-out ones")
+    async def campaign_audience(
+        self,
+        info: Info,
+        group_ids: list[strawberry.ID] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ContactConnection:
+        page = await contacts.campaign_audience(info.context.agent, group_ids, first, after)
+        return ContactConnection.from_page(page)
+
+
+def _contact(doc: object) -> ContactPayload:
+    return ContactPayload(contact=Contact.from_doc(doc))  # type: ignore[arg-type]
+
+
+@strawberry.type
+class ContactMutation:
+    @mutation(Permission.CONTACT_CREATE)
+    async def create_contact(self, info: Info, input: ContactInput) -> ContactPayload:
+        return _contact(await contacts.create_contact(info.context.agent, given(input)))
+
+    @mutation(Permission.CONTACT_EDIT)
+    async def update_contact(
+        self, info: Info, id: strawberry.ID, input: ContactPatch, expected_updated_at: datetime | None = None
+    ) -> ContactPayload:
+        doc = await contacts.update_contact(info.context.agent, id, given(input), expected_updated_at)
+        return _contact(doc)
+
+    @mutation(
+        Permission.CONTACT_DELETE, description="contacts that cannot be deleted are reported one by one"
+    )
+    async def delete_contacts(self, info: Info, ids: list[strawberry.ID]) -> DeletePayload:
+        deleted, errors = await contacts.delete_contacts(info.context.agent, ids)
+        return DeletePayload(
+            deleted_ids=[strawberry.ID(encode_id("Contact", oid)) for oid in deleted],
+            user_errors=[e for error in errors for e in user_errors(error)],
+        )
+
+    @mutation(Permission.CONTACT_EDIT)
+    async def add_contacts_to_group(
+        self, info: Info, group_id: strawberry.ID, contact_ids: list[strawberry.ID]
+    ) -> CountPayload:
+        return CountPayload(
+            count=await contacts.set_group_membership(info.context.agent, group_id, contact_ids, True)
+        )
+
+    @mutation(Permission.CONTACT_EDIT)
+    async def remove_contacts_from_group(
+        self, info: Info, group_id: strawberry.ID, contact_ids: list[strawberry.ID]
+    ) -> CountPayload:
+        count = await contacts.set_group_membership(info.context.agent, group_id, contact_ids, False)
+        return CountPayload(count=count)
+
+    @mutation(Permission.CONTACT_EDIT, description="null agentId unassigns")
+    async def assign_contacts(
+        self, info: Info, contact_ids: list[strawberry.ID], agent_id: strawberry.ID | None = None
+    ) -> CountPayload:
+        return CountPayload(count=await contacts.assign_contacts(info.context.agent, contact_ids, agent_id))
+
+    @mutation(Permission.CONTACT_EDIT)
+    async def set_contact_opt_out(self, info: Info, id: strawberry.ID, opted_out: bool) -> ContactPayload:
+        return _contact(await contacts.set_opt_out(info.context.agent, id, opted_out))

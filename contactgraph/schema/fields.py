@@ -1,0 +1,25 @@
+"""Field helpers that declare permissions next to the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from ..models import Permission
+from .guards import Authorized, PlatformAdmin, UserErrorsPayload
+
+
+def query(*permissions: Permission, **kwargs: Any) -> Any:
+    """A query field for authenticated callers holding any one of ``permissions``."""
+    return strawberry.field(extensions=[Authorized(*permissions)], **kwargs)
+
+
+def mutation(*permissions: Permission, **kwargs: Any) -> Any:
+    """A mutation for authenticated callers; failures become ``userErrors``."""
+    return strawberry.mutation(extensions=[UserErrorsPayload(), Authorized(*permissions)], **kwargs)
+
+
+def admin_mutation(**kwargs: Any) -> Any:
+    """A mutation for the platform administrator (the server's admin key)."""
+    return strawberry.mutation(extensions=[UserErrorsPayload(), PlatformAdmin()], **kwargs)

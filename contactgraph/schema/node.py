@@ -1,0 +1,61 @@
+"""``node(id:)``: any id of the caller's workspace, whatever its type."""
+
+from __future__ import annotations
+
+import strawberry
+from beanie import PydanticObjectId
+
+from ..ids import decode_any
+from ..loaders.context import Info
+from ..models import Agent as AgentDoc
+from ..models import CustomField as CustomFieldDoc
+from ..models import DomainError, Group, Permission, Source, Status
+from ..models import Workspace as WorkspaceDoc
+from ..resolvers.contacts import visible_contact
+from .admin import Agent, Workspace
+from .common import Node
+from .contact_type import Contact
+from .fields import query
+from .library import ContactSource, ContactStatus, CustomField, GroupType
+
+_LIBRARY = {
+    "ContactStatus": (Status, ContactStatus),
+    "ContactSource": (Source, ContactSource),
+    "Group": (Group, GroupType),
+    "CustomField": (CustomFieldDoc, CustomField),
+    "Agent": (AgentDoc, Agent),
+}
+
+_VIEW = (Permission.CONTACT_VIEW, Permission.CONTACT_VIEW_OWN)
+
+
+async def resolve_node(info: Info, global_id: str) -> Node | None:
+    decoded = decode_any(global_id)
+    agent = info.context.agent
+    if decoded is None or agent is None:
+        return None
+    kind, oid = decoded
+    if kind == "Contact":
+        if not any(agent.can(p) for p in _VIEW):
+            return None
+        try:
+            return Contact.from_doc(await visible_contact(agent, global_id))
+        except DomainError:
+            return None
+    if kind == "Workspace":
+        if oid != agent.workspace_id:
+            return None
+        workspace = await WorkspaceDoc.get(agent.workspace_id)
+        return Workspace.from_doc(workspace) if workspace else None
+    if kind in _LIBRARY:
+        model, type_ = _LIBRARY[kind]
+        doc = await model.find_one({"_id": PydanticObjectId(oid), "workspace_id": agent.workspace_id})
+        return type_.from_doc(doc) if doc else None  # type: ignore[attr-defined]
+    return None
+
+
+@strawberry.type
+class NodeQuery:
+    @query()
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
