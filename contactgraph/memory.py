@@ -3,7 +3,10 @@
 Beanie 2 is written against PyMongo's ``AsyncMongoClient``, which differs from the
 motor-like interface mongomock-motor imitates in two ways that matter here:
 ``list_collection_names`` takes extra keyword arguments, and ``aggregate`` is a
-coroutine that returns the cursor. Everything else passes through unchanged.
+coroutine that returns the cursor. A third fix is mongomock's own:
+``create_indexes`` drops every index option but ``unique`` and ``sparse``, so a
+partial unique index (email, only where present) would reject a second contact
+without email. Everything else passes through unchanged.
 
 The engine also counts its round trips (one per command sent to the "server"), so
 tests and benchmarks can show that a page costs a constant number of them.
@@ -19,6 +22,7 @@ from mongomock_motor import (
     AsyncMongoMockCollection,
     AsyncMongoMockDatabase,
 )
+from pymongo import IndexModel
 
 _COUNTED = (
     "bulk_write count_documents delete_many delete_one distinct estimated_document_count"
@@ -55,6 +59,15 @@ class MemoryCollection(AsyncMongoMockCollection):
     async def aggregate(self, *args: Any, **kwargs: Any) -> AsyncLatentCommandCursor:  # type: ignore[override]
         self.database.client.round_trips.count += 1
         return super().aggregate(*args, **kwargs)
+
+
+    async def create_indexes(self, indexes: list[IndexModel], **_: Any) -> list[str]:
+        self.database.client.round_trips.count += 1
+        names = []
+        for index in indexes:
+            options = {k: v for k, v in index.document.items() if k != "key"}
+            names.append(await super().create_index(list(index.document["key"].items()), **options))
+        return names
 
 
 for _name in _COUNTED:

@@ -1,0 +1,58 @@
+"""The in-memory engine's adapter: the PyMongo async interface Beanie 2 calls, and its counter."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from contactgraph.db import connect
+from contactgraph.memory import MemoryClient
+
+
+async def test_list_collection_names_takes_the_keyword_arguments_beanie_passes() -> None:
+    database = MemoryClient()["db"]
+    await database["people"].insert_one({"name": "Ada"})
+    names = await database.list_collection_names(authorizedCollections=True, nameOnly=True)
+    assert names == ["people"]
+
+
+async def test_aggregate_is_awaited_before_its_cursor_is_used() -> None:
+    collection = MemoryClient()["db"]["people"]
+    await collection.insert_many([{"team": "a"}, {"team": "a"}, {"team": "b"}])
+    cursor = await collection.aggregate(
+        [{"$group": {"_id": "$team", "n": {"$sum": 1}}}, {"$sort": {"_id": 1}}]
+    )
+    assert await cursor.to_list() == [{"_id": "a", "n": 2}, {"_id": "b", "n": 1}]
+
+
+async def test_partial_unique_index_applies_only_where_its_filter_holds() -> None:
+    collection = MemoryClient()["db"]["people"]
+    await collection.create_indexes(
+        [
+            IndexModel(
+                [("email", ASCENDING)], unique=True, partialFilterExpression={"email": {"$type": "string"}}
+            )
+        ]
+    )
+    await collection.insert_many([{"email": None}, {"email": None}, {"email": "a@example.com"}])
+    with pytest.raises(DuplicateKeyError):
+        await collection.insert_one({"email": "a@example.com"})
+    assert await collection.count_documents({}) == 3
+
+
+async def test_every_command_counts_as_one_round_trip() -> None:
+    client = MemoryClient()
+    collection = client["db"]["people"]
+    await collection.insert_one({"n": 1})
+    await collection.find({}).to_list()
+    await (await collection.aggregate([])).to_list()
+    await collection.update_one({"n": 1}, {"$set": {"n": 2}})
+    await collection.count_documents({})
+    assert client.round_trips.count == 5
+
+
+async def test_connect_answers_a_ping_and_refuses_unknown_urls() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        await connect("postgres://nowhere", "db")
+    assert await MemoryClient()["db"].command("ping") == {"ok": 1.0}
