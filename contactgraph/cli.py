@@ -11,8 +11,13 @@ from pydantic import SecretStr
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from .app import create_app
     from .settings import Settings
 

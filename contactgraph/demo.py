@@ -62,6 +62,21 @@ def _phones(rng: random.Random, count: int) -> list[str]:
     return sorted(numbers)
 
 
+def _custom_values(rng: random.Random, first: str, last: str) -> list[dict[str, Any]]:
+    """A value for every field type, some left empty as real data is."""
+    values = {
+        "plan": rng.choice(["Free", "Pro", "Enterprise"]),
+        "budget": rng.randint(1, 500) * 100,
+        "birthday": f"{rng.randint(1950, 2004)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "last_order_at": f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}T{rng.randint(8, 20)}:30Z",
+        "newsletter": rng.random() < 0.5,
+        "favourite_product": rng.choice(["Coffee beans", "Grinder", "Espresso machine", "Gift card"]),
+        "notes": f"Met {first} at the spring fair.\nPrefers WhatsApp in the evening.",
+        "linkedin": f"https://www.linkedin.com/in/{first}-{last}".lower(),
+    }
+    return [{"key": key, "value": value} for key, value in values.items() if rng.random() < 0.8]
+
+
 async def _run(graphql: GraphQLApp, context: Any, document: str, **variables: Any) -> dict[str, Any]:
     result = await graphql.schema.execute(document, variable_values=variables, context_value=context)
     if result.errors:
@@ -147,11 +162,7 @@ async def seed_demo(graphql: GraphQLApp, url: str) -> None:
             "groupIds": rng.sample(groups, rng.randint(0, 2)),
             "assignedAgentId": agent if rng.random() < 0.3 else None,
             "city": rng.choice(["Lisbon", "Lagos", "São Paulo", "Mumbai", "Berlin", "San Francisco"]),
-            "customFields": [
-                {"key": "plan", "value": rng.choice(["Free", "Pro", "Enterprise"])},
-                {"key": "budget", "value": rng.randint(1, 500) * 100},
-                {"key": "newsletter", "value": rng.random() < 0.5},
-            ],
+            "customFields": _custom_values(rng, first, last),
         }
         await _run(
             graphql,

@@ -55,6 +55,7 @@ async def test_query_deeper_than_the_limit_is_refused(
     body = response.json()
     assert body.get("data") is None
     assert "exceeds maximum operation depth of 3" in body["errors"][0]["message"]
+    assert _codes(body) == ["LIMIT_EXCEEDED"]
 
 
 async def test_document_with_too_many_tokens_is_refused(api: Api, workspace: Workspace) -> None:
@@ -62,6 +63,7 @@ async def test_document_with_too_many_tokens_is_refused(api: Api, workspace: Wor
     body = await api.gql(document, token=workspace.token)
     assert body.get("data") is None
     assert "token" in body["errors"][0]["message"].lower()
+    assert _codes(body) == ["LIMIT_EXCEEDED"]
 
 
 async def test_document_with_too_many_aliases_is_refused(api: Api, workspace: Workspace) -> None:
@@ -69,6 +71,7 @@ async def test_document_with_too_many_aliases_is_refused(api: Api, workspace: Wo
     body = await api.gql(document, token=workspace.token)
     assert body.get("data") is None
     assert "alias" in body["errors"][0]["message"].lower()
+    assert _codes(body) == ["LIMIT_EXCEEDED"]
 
 
 async def test_body_over_the_limit_is_413_before_any_parsing(

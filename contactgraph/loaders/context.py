@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from beanie import PydanticObjectId
 from strawberry.types import Info as _Info
 
 from ..models import Agent
@@ -74,14 +73,15 @@ class Context:
         self.response = response
 
     @property
-    def workspace_id(self) -> PydanticObjectId | None:
-        return self.agent.workspace_id if self.agent else None
+    def caller(self) -> Agent:
+        """The authenticated agent: fields guarded by ``Authorized`` always have one."""
+        if self.agent is None:
+            raise RuntimeError("this field must be guarded by Authorized")
+        return self.agent
 
     @cached_property
     def loaders(self) -> Loaders:
-        if self.agent is None:
-            raise RuntimeError("loaders need an authenticated agent")
-        return Loaders.for_agent(self.agent)
+        return Loaders.for_agent(self.caller)
 
 
 Info = _Info[Context, None]

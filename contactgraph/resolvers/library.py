@@ -47,7 +47,7 @@ def _name_taken(model: type[LibraryEntry], name: str) -> dict[str, DomainError]:
 
 
 async def _next_position(model: type[Status] | type[CustomField], workspace_id: PydanticObjectId) -> int:
-    last = await model.find({"workspace_id": workspace_id}).sort([("position", -1)]).limit(1).to_list()
+    last = await model.find({"workspace_id": workspace_id}).sort("-position").limit(1).to_list()
     return last[0].position + 1 if last else 0
 
 
@@ -177,7 +177,7 @@ async def delete_group(agent: Agent, global_id: str) -> PydanticObjectId:
 
 
 def _key(value: str) -> str:
-    if not FIELD_KEY.match(value):
+    if not FIELD_KEY.fullmatch(value):  # match() would let a trailing newline through
         raise DomainError(
             ErrorCode.INVALID,
             "A key starts with a lower-case letter, then up to 63 lower-case letters, digits or _.",

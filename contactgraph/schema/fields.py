@@ -16,8 +16,11 @@ def query(*permissions: Permission, **kwargs: Any) -> Any:
 
 
 def mutation(*permissions: Permission, **kwargs: Any) -> Any:
-    """A mutation for authenticated callers; failures become ``userErrors``."""
-    return strawberry.mutation(extensions=[UserErrorsPayload(), Authorized(*permissions)], **kwargs)
+    """A mutation for authenticated callers; failures, a missing permission too, become ``userErrors``.
+
+    Strawberry makes the last extension the outermost, so ``UserErrorsPayload`` comes last.
+    """
+    return strawberry.mutation(extensions=[Authorized(*permissions), UserErrorsPayload()], **kwargs)
 
 
 def admin_mutation(**kwargs: Any) -> Any:

@@ -91,6 +91,17 @@ class UserErrorsPayload(FieldExtension):
             return self.payload_type(user_errors=user_errors(error))
 
 
+# The depth, alias and token limiters report plain messages; these mark them as limits.
+_LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found. Allowed:", "Document contains more than")
+
+
+def _limit_coded(error: GraphQLError) -> GraphQLError:
+    if (error.extensions or {}).get("code") or not any(m in error.message for m in _LIMIT_MESSAGES):
+        return error
+    error.extensions = {**(error.extensions or {}), "code": "LIMIT_EXCEEDED"}
+    return error
+
+
 def _is_expected(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(
         error.original_error, DomainError | DomainErrors | GraphQLError
@@ -137,7 +148,7 @@ class ClientErrors(MaskErrors):
         if isinstance(original, DomainErrors) and original.errors:
             original = original.errors[0]
         if not isinstance(original, DomainError):
-            return error
+            return _limit_coded(error)
         extensions: dict[str, Any] = {"code": original.code.value}
         if original.field is not None:
             extensions["field"] = [camel(p) for p in original.field]

@@ -1,0 +1,49 @@
+# contactgraph: everything runs from a project-local virtual environment, .venv.
+
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SHARED ?= ../shared
+ARGS ?=
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# bench/ may not exist yet (git does not keep empty folders).
+CODE := $(wildcard contactgraph tests bench)
+
+.PHONY: venv run test lint typecheck schema contract clean
+
+venv: $(STAMP)
+
+# Re-installs whenever pyproject.toml is newer than the last install.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "contactgraph needs Python 3.11 or newer; try: make PYTHON=python3.12 ..." >&2; exit 1; }
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)
+	@echo "installing contactgraph and its development tools into $(VENV) ..."
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/contactgraph serve --demo --host $(HOST) --port $(PORT)
+
+test: venv
+	$(BIN)/pytest $(ARGS)
+
+lint: venv
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+
+typecheck: venv
+	$(BIN)/mypy contactgraph
+
+schema: venv
+	@$(BIN)/contactgraph schema
+
+contract: venv
+	$(BIN)/contactgraph schema | $(BIN)/python $(SHARED)/tools/contract_check.py -
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
