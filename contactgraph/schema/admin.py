@@ -81,10 +81,9 @@ class WorkspacePayload:
 
 @strawberry.type
 class AdminQuery:
-    @strawberry.field
-    def me(self, info: Info) -> Agent | None:
-        agent = info.context.agent
-        return Agent.from_doc(agent) if agent else None
+    @query(description="the agent the token belongs to")
+    async def me(self, info: Info) -> Agent | None:
+        return Agent.from_doc(info.context.caller)
 
     @query()
     async def agents(self, info: Info) -> list[Agent]:
