@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 
 from .auth import context_for
 from .db import Engine, connect
+from .documents import DOCUMENTS
 from .limits import BodySizeLimit
 from .loaders.context import Context
 from .schema import build_schema
@@ -59,7 +60,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = engine is None
-        app.state.engine = engine or await connect(settings.mongodb_url, settings.database)
+        app.state.engine = engine or await connect(settings.mongodb_url, settings.database, DOCUMENTS)
         if seed is not None:
             await seed(graphql, public_url)
         try:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from beanie import init_beanie
+from beanie import Document, init_beanie
 from pymongo import AsyncMongoClient, monitoring
 
 from .memory import MemoryClient, RoundTrips
-from .models import DOCUMENTS
+from .models.base import Session
+
+T = TypeVar("T")
 
 
 class _CountingListener(monitoring.CommandListener):
@@ -34,6 +37,7 @@ class Engine:
     client: Any
     database: Any
     round_trips: RoundTrips
+    transactions: bool = False
 
     @property
     def in_memory(self) -> bool:
@@ -49,9 +53,31 @@ class Engine:
     async def close(self) -> None:
         await self.client.close()
 
+    async def atomically(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        """Run ``work`` in a transaction where the server has them (a replica set).
 
-async def connect(url: str, database: str) -> Engine:
-    """Open ``url`` and bind every document to ``database`` in it, creating indexes."""
+        The in-memory engine has none, but it runs each command to completion without
+        yielding, so a change and its event are never seen half-written there either;
+        a standalone ``mongod`` writes them one after the other.
+        """
+        if not self.transactions:
+            return await work(None)
+        async with self.client.start_session() as session:
+            return await session.with_transaction(work)  # type: ignore[no-any-return]
+
+
+_current: Engine | None = None
+
+
+def current_engine() -> Engine:
+    """The engine the documents are bound to (Beanie binds them process-wide)."""
+    if _current is None:
+        raise RuntimeError("contactgraph.db.connect() has not been called")
+    return _current
+
+
+async def connect(url: str, database: str, documents: Sequence[type[Document]]) -> Engine:
+    """Open ``url`` and bind ``documents`` to ``database`` in it, creating their indexes."""
     if url.startswith("memory://"):
         client: Any = MemoryClient()
         round_trips = client.round_trips
@@ -61,5 +87,11 @@ async def connect(url: str, database: str) -> Engine:
     else:
         raise ValueError(f"unsupported database URL {url!r}: use mongodb://… or memory://")
     db = client[database]
-    await init_beanie(database=db, document_models=DOCUMENTS)
-    return Engine(url=url, client=client, database=db, round_trips=round_trips)
+    await init_beanie(database=db, document_models=list(documents))
+    transactions = False
+    if not isinstance(client, MemoryClient):
+        hello = await client.admin.command("hello")
+        transactions = "setName" in hello
+    global _current
+    _current = Engine(url=url, client=client, database=db, round_trips=round_trips, transactions=transactions)
+    return _current

@@ -60,7 +60,6 @@ class MemoryCollection(AsyncMongoMockCollection):
         self.database.client.round_trips.count += 1
         return super().aggregate(*args, **kwargs)
 
-
     async def create_indexes(self, indexes: list[IndexModel], **_: Any) -> list[str]:
         self.database.client.round_trips.count += 1
         names = []

@@ -161,3 +161,11 @@ async def make_contact(api: Api, workspace: Workspace, library: Library, **overr
 def phone(n: int) -> str:
     """The n-th of a series of valid, distinct US numbers."""
     return f"+1415{2000000 + n:07d}"
+
+
+async def make_custom_field(
+    api: Api, workspace: Workspace, key: str, type: str, **overrides: Any
+) -> dict[str, Any]:
+    """A custom field created through the API; overrides are CustomFieldInput fields."""
+    data = {"key": key, "label": key.replace("_", " ").title(), "type": type, **overrides}
+    return (await api.ok(CREATE_CUSTOM_FIELD, {"input": data}, workspace.token))["customField"]  # type: ignore[no-any-return]

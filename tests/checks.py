@@ -9,7 +9,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from contactgraph.ids import decode_any, encode_id
-from contactgraph.models import DOCUMENTS
+from contactgraph.documents import DOCUMENTS
 
 
 async def snapshot() -> dict[str, list[dict[str, Any]]]:

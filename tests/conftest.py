@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from contactgraph.app import create_app
 from contactgraph.db import Engine, connect
-from contactgraph.models import DOCUMENTS
+from contactgraph.documents import DOCUMENTS
 from contactgraph.settings import Settings
 
 from .api import Api, Library, Workspace, make_library
@@ -28,7 +28,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 async def engine(settings: Settings) -> AsyncIterator[Engine]:
-    engine = await connect(settings.mongodb_url, settings.database)
+    engine = await connect(settings.mongodb_url, settings.database, DOCUMENTS)
     for model in DOCUMENTS:
         await model.get_pymongo_collection().delete_many({})
     yield engine

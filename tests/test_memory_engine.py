@@ -54,5 +54,5 @@ async def test_every_command_counts_as_one_round_trip() -> None:
 
 async def test_connect_answers_a_ping_and_refuses_unknown_urls() -> None:
     with pytest.raises(ValueError, match="unsupported database URL"):
-        await connect("postgres://nowhere", "db")
+        await connect("postgres://nowhere", "db", [])
     assert await MemoryClient()["db"].command("ping") == {"ok": 1.0}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from beanie import Document, PydanticObjectId
+
+Session = Any  # a PyMongo AsyncClientSession inside a transaction, or None where there is none
 
 
 def utcnow() -> datetime:

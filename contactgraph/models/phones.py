@@ -9,7 +9,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from .errors import DomainError, ErrorCode
 
-_ALLOWED = re.compile(r"^\+?[0-9 ().\-]+$")
+_ALLOWED = re.compile(r"^\(?\+?[0-9 ().\-]+$")
 _MAX_LENGTH = 40
 
 
@@ -17,19 +17,22 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     """The E.164 form of ``raw``, or a ``DomainError`` saying what is wrong with it.
 
     Accepted: ``+14155551234``, ``14155551234`` (WhatsApp's international digits
-    without ``+``), ``0044 7911 123456``, with spaces, dashes, dots and brackets.
+    without ``+``), ``0044 7911 123456``, with spaces, dashes, dots and brackets
+    (``(+1) 415 555 1234`` too).
     A national number (leading single ``0``) needs ``default_region``.
     """
     text = raw.strip()
     if not text:
         raise DomainError(ErrorCode.REQUIRED, "A phone number is required.")
-    if len(text) > _MAX_LENGTH or not _ALLOWED.match(text):
+    if len(text) > _MAX_LENGTH:
+        raise DomainError(ErrorCode.INVALID, f"A phone number has at most {_MAX_LENGTH} characters.")
+    if not _ALLOWED.match(text):
         raise DomainError(
             ErrorCode.INVALID,
             "A phone number may contain only digits, spaces, dashes, dots, brackets and a leading +.",
         )
     digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
+    if text.lstrip("(").startswith("+"):
         candidate, region = "+" + digits, None
     elif digits.startswith("00"):
         candidate, region = "+" + digits[2:], None

@@ -53,6 +53,7 @@ class ContactChanges:
         self.errors = Errors()
         self.values: dict[str, Any] = {}
         self.custom_changes: dict[PydanticObjectId, StoredValue] = {}
+        self.custom_given: set[PydanticObjectId] = set()
 
     @property
     def workspace_id(self) -> PydanticObjectId:
@@ -147,6 +148,7 @@ class ContactChanges:
                     ErrorCode.INVALID, f"No custom field with key {key!r}.", *self._at(path, i, "key")
                 )
                 continue
+            self.custom_given.add(field.id)  # type: ignore[arg-type]
             value = item.get("value")
             if value is None and field.required:
                 self.errors.add(
@@ -165,7 +167,7 @@ class ContactChanges:
             {"workspace_id": self.workspace_id, "required": True, "deleted_at": None}
         ).to_list()
         for field in required:
-            if self.custom_changes.get(field.id) is None:  # type: ignore[call-overload]
+            if field.id not in self.custom_given:
                 self.errors.add(
                     ErrorCode.REQUIRED, f"Custom field {field.key!r} is required.", *self._at("custom_fields")
                 )

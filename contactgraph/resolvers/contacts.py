@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -9,6 +11,7 @@ from beanie import PydanticObjectId
 from ..ids import decode_id
 from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Group, utcnow
 from ..models.access import contact_scope
+from ..models.base import as_utc
 from ..models.phones import normalize_phone
 from .contact_filter import contact_query, contact_sort
 from .contact_input import ContactChanges, email_taken, phone_taken
@@ -77,7 +80,7 @@ async def list_contacts(
 
 
 async def campaign_audience(
-    agent: Agent, group_ids: list[str] | None, first: int | None, after: str | None
+    agent: Agent, group_ids: Sequence[str] | None, first: int | None, after: str | None
 ) -> Page[Contact]:
     """Everyone who may receive a campaign: never opted-out contacts."""
     given: dict[str, Any] = {"opted_out": False}
@@ -113,15 +116,30 @@ async def update_contact(
         changes = (await ContactChanges(agent, current).read(given)).updates()
         if not changes:
             return current
-        changes["updated_at"] = utcnow()
+        changes["updated_at"] = _later_than(current.updated_at)
+        if "status_id" in changes:
+            changes["status_changed_at"] = changes["updated_at"]
         guard = {"_id": current.id, "workspace_id": agent.workspace_id, "updated_at": current.updated_at}
         with duplicates_as(_unique_errors(changes)):
             result = await Contact.get_pymongo_collection().update_one(guard, {"$set": changes})
         if result.matched_count:
-            return await visible_contact(agent, global_id)
+            return await _reload(agent, current)
         if expected_updated_at is not None:
             raise _conflict()
     raise _conflict()
+
+
+def _later_than(previous: datetime) -> datetime:
+    """Now, yet always after ``previous``: ``updatedAt`` is the version ``expectedUpdatedAt`` checks."""
+    return max(utcnow(), as_utc(previous) + timedelta(milliseconds=1))
+
+
+async def _reload(agent: Agent, contact: Contact) -> Contact:
+    """The contact as written, even when the change took it out of a view-own agent's sight."""
+    found = await Contact.find_one({"_id": contact.id, "workspace_id": agent.workspace_id})
+    if found is None:
+        raise not_found("contact").at("id")
+    return found
 
 
 def _conflict() -> DomainError:
@@ -131,7 +149,7 @@ def _conflict() -> DomainError:
 
 
 async def delete_contacts(
-    agent: Agent, global_ids: list[str]
+    agent: Agent, global_ids: Sequence[str]
 ) -> tuple[list[PydanticObjectId], list[DomainError]]:
     """Delete what can be; report each id that cannot be, by its position."""
     if len(global_ids) > BULK_MAX:
@@ -149,7 +167,7 @@ async def delete_contacts(
     return deleted, errors
 
 
-async def _visible_ids(agent: Agent, global_ids: list[str]) -> list[PydanticObjectId]:
+async def _visible_ids(agent: Agent, global_ids: Sequence[str]) -> list[PydanticObjectId]:
     """The ids of contacts the agent may see; NOT_FOUND for each that is not one."""
     if len(global_ids) > BULK_MAX:
         raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {BULK_MAX} ids at once.", ["contactIds"])
@@ -164,7 +182,9 @@ async def _visible_ids(agent: Agent, global_ids: list[str]) -> list[PydanticObje
     return list(dict.fromkeys(wanted))
 
 
-async def set_group_membership(agent: Agent, group_gid: str, contact_gids: list[str], member: bool) -> int:
+async def set_group_membership(
+    agent: Agent, group_gid: str, contact_gids: Sequence[str], member: bool
+) -> int:
     """Add contacts to a group, or remove them; the count is of those that changed."""
     errors: list[DomainError] = []
     try:
@@ -184,7 +204,7 @@ async def set_group_membership(agent: Agent, group_gid: str, contact_gids: list[
     return result.modified_count
 
 
-async def assign_contacts(agent: Agent, contact_gids: list[str], agent_gid: str | None) -> int:
+async def assign_contacts(agent: Agent, contact_gids: Sequence[str], agent_gid: str | None) -> int:
     errors: list[DomainError] = []
     assignee = None
     if agent_gid is not None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
-from beanie import PydanticObjectId
+from beanie import PydanticObjectId, SortDirection
 from bson.errors import InvalidId
 
 from ..models import DomainError, ErrorCode, WorkspaceDocument
@@ -37,8 +37,8 @@ class SortKey:
     descending: bool = False
 
     @property
-    def mongo(self) -> list[tuple[str, int]]:
-        direction = -1 if self.descending else 1
+    def mongo(self) -> list[tuple[str, SortDirection]]:
+        direction = SortDirection.DESCENDING if self.descending else SortDirection.ASCENDING
         return [(self.path, direction), ("_id", direction)]
 
     def reversed(self) -> SortKey:
@@ -126,7 +126,7 @@ async def paginate(
         conditions.append(_beyond(sort, *decode_cursor(sort, before, "before"), before=True))
     bounded = conditions[0] if len(conditions) == 1 else {"$and": conditions}
     order = sort.reversed() if backwards else sort
-    found = await model.find(bounded).sort(order.mongo).limit(size + 1).to_list() if size else []
+    found = await model.find(bounded).sort(order.mongo).limit(size + 1).to_list()
     more = len(found) > size
     items = found[:size]
     if backwards:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Self, TypeVar
 
 import strawberry
 from strawberry import Private
@@ -19,6 +19,15 @@ from ..resolvers.pagination import Page
 from .admin import Agent
 from .common import Node, PageInfo
 from .library import ContactSource, ContactStatus, CustomField, GroupType
+
+T = TypeVar("T")
+
+
+def _referenced(entry: T | None) -> T:
+    """A status or source a contact uses; the library refuses to delete one in use."""
+    if entry is None:
+        raise LookupError("a contact refers to a status or source that does not exist")
+    return entry
 
 
 @strawberry.type
@@ -56,7 +65,7 @@ class Contact(Node):
     def from_doc(cls, doc: ContactDoc) -> Self:
         return cls(
             doc=doc,
-            id=strawberry.ID(encode_id("Contact", doc.id)),
+            id=strawberry.ID(encode_id("Contact", doc.id)),  # type: ignore[arg-type]
             firstname=doc.firstname,
             lastname=doc.lastname,
             phone=doc.phone,
@@ -88,11 +97,11 @@ class Contact(Node):
 
     @strawberry.field
     async def status(self, info: Info) -> ContactStatus:
-        return ContactStatus.from_doc(await info.context.loaders.status.load(self.doc.status_id))
+        return ContactStatus.from_doc(_referenced(await info.context.loaders.status.load(self.doc.status_id)))
 
     @strawberry.field
     async def source(self, info: Info) -> ContactSource:
-        return ContactSource.from_doc(await info.context.loaders.source.load(self.doc.source_id))
+        return ContactSource.from_doc(_referenced(await info.context.loaders.source.load(self.doc.source_id)))
 
     @strawberry.field
     async def groups(self, info: Info) -> list[GroupType]:

@@ -148,7 +148,7 @@ class ContactQuery:
     async def contact(
         self, info: Info, id: strawberry.ID | None = None, phone: str | None = None
     ) -> Contact | None:
-        found = await contacts.find_contact(info.context.agent, id, phone)
+        found = await contacts.find_contact(info.context.caller, id, phone)
         return Contact.from_doc(found) if found else None
 
     @query(*VIEW, description="first defaults to 50 and is capped at 500; newest first unless sorted")
@@ -164,7 +164,7 @@ class ContactQuery:
     ) -> ContactConnection:
         sort_spec = {"field": sort.field, "direction": sort.direction.value} if sort else None
         page = await contacts.list_contacts(
-            info.context.agent,
+            info.context.caller,
             _rename_in(given(filter)),
             sort_spec,
             first=first,
@@ -182,7 +182,7 @@ class ContactQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> ContactConnection:
-        page = await contacts.campaign_audience(info.context.agent, group_ids, first, after)
+        page = await contacts.campaign_audience(info.context.caller, group_ids, first, after)
         return ContactConnection.from_page(page)
 
 
@@ -194,20 +194,20 @@ def _contact(doc: object) -> ContactPayload:
 class ContactMutation:
     @mutation(Permission.CONTACT_CREATE)
     async def create_contact(self, info: Info, input: ContactInput) -> ContactPayload:
-        return _contact(await contacts.create_contact(info.context.agent, given(input)))
+        return _contact(await contacts.create_contact(info.context.caller, given(input)))
 
     @mutation(Permission.CONTACT_EDIT)
     async def update_contact(
         self, info: Info, id: strawberry.ID, input: ContactPatch, expected_updated_at: datetime | None = None
     ) -> ContactPayload:
-        doc = await contacts.update_contact(info.context.agent, id, given(input), expected_updated_at)
+        doc = await contacts.update_contact(info.context.caller, id, given(input), expected_updated_at)
         return _contact(doc)
 
     @mutation(
         Permission.CONTACT_DELETE, description="contacts that cannot be deleted are reported one by one"
     )
     async def delete_contacts(self, info: Info, ids: list[strawberry.ID]) -> DeletePayload:
-        deleted, errors = await contacts.delete_contacts(info.context.agent, ids)
+        deleted, errors = await contacts.delete_contacts(info.context.caller, ids)
         return DeletePayload(
             deleted_ids=[strawberry.ID(encode_id("Contact", oid)) for oid in deleted],
             user_errors=[e for error in errors for e in user_errors(error)],
@@ -218,22 +218,22 @@ class ContactMutation:
         self, info: Info, group_id: strawberry.ID, contact_ids: list[strawberry.ID]
     ) -> CountPayload:
         return CountPayload(
-            count=await contacts.set_group_membership(info.context.agent, group_id, contact_ids, True)
+            count=await contacts.set_group_membership(info.context.caller, group_id, contact_ids, True)
         )
 
     @mutation(Permission.CONTACT_EDIT)
     async def remove_contacts_from_group(
         self, info: Info, group_id: strawberry.ID, contact_ids: list[strawberry.ID]
     ) -> CountPayload:
-        count = await contacts.set_group_membership(info.context.agent, group_id, contact_ids, False)
+        count = await contacts.set_group_membership(info.context.caller, group_id, contact_ids, False)
         return CountPayload(count=count)
 
     @mutation(Permission.CONTACT_EDIT, description="null agentId unassigns")
     async def assign_contacts(
         self, info: Info, contact_ids: list[strawberry.ID], agent_id: strawberry.ID | None = None
     ) -> CountPayload:
-        return CountPayload(count=await contacts.assign_contacts(info.context.agent, contact_ids, agent_id))
+        return CountPayload(count=await contacts.assign_contacts(info.context.caller, contact_ids, agent_id))
 
     @mutation(Permission.CONTACT_EDIT)
     async def set_contact_opt_out(self, info: Info, id: strawberry.ID, opted_out: bool) -> ContactPayload:
-        return _contact(await contacts.set_opt_out(info.context.agent, id, opted_out))
+        return _contact(await contacts.set_opt_out(info.context.caller, id, opted_out))

@@ -92,7 +92,11 @@ class UserErrorsPayload(FieldExtension):
 
 
 # The depth, alias and token limiters report plain messages; these mark them as limits.
-_LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found. Allowed:", "Document contains more than")
+_LIMIT_MESSAGES = (
+    "exceeds maximum operation depth",
+    "aliases found. Allowed:",
+    "Document contains more than",
+)
 
 
 def _limit_coded(error: GraphQLError) -> GraphQLError:

@@ -1,0 +1,102 @@
+"""The outbox: one event document per domain event, written in the same step as its change.
+
+Status history and reports read it; subscriptions and webhooks are fed from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from ..models import Agent, Contact, WorkspaceDocument, utcnow
+from ..models.base import Session
+
+
+class EventType(StrEnum):
+    CREATED = "contact.created"
+    UPDATED = "contact.updated"
+    DELETED = "contact.deleted"
+    STATUS_CHANGED = "contact.status_changed"
+    MERGED = "contact.merged"
+    OPTED_OUT = "contact.opted_out"
+
+
+# What a contact.updated event does not report as a change of its own.
+_DERIVED = {"updated_at", "keys", "status_changed_at", "opted_out_at"}
+
+
+class Event(WorkspaceDocument):
+    type: EventType
+    contact_id: PydanticObjectId
+    agent_id: PydanticObjectId | None = None
+    occurred_at: datetime = Field(default_factory=utcnow)
+    from_status_id: PydanticObjectId | None = None
+    to_status_id: PydanticObjectId | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    class Settings:
+        name = "events"
+        indexes = [
+            IndexModel(
+                [
+                    ("workspace_id", ASCENDING),
+                    ("contact_id", ASCENDING),
+                    ("type", ASCENDING),
+                    ("occurred_at", DESCENDING),
+                    ("_id", DESCENDING),
+                ]
+            ),
+            IndexModel([("workspace_id", ASCENDING), ("type", ASCENDING), ("occurred_at", DESCENDING)]),
+            IndexModel([("occurred_at", ASCENDING), ("_id", ASCENDING)]),
+        ]
+
+
+def snapshot(contact: Contact) -> dict[str, Any]:
+    """The contact as the event remembers it (BSON-ready)."""
+    return contact.model_dump(mode="python", by_alias=True, exclude={"revision_id"})
+
+
+def contact_events(before: Contact | None, after: Contact | None, agent: Agent | None) -> list[Event]:
+    """The events a change from ``before`` to ``after`` makes (None: not there), one per kind."""
+    subject = after or before
+    if subject is None:
+        return []
+    base: dict[str, Any] = {
+        "workspace_id": subject.workspace_id,
+        "contact_id": subject.id,
+        "agent_id": agent.id if agent else None,
+        "occurred_at": after.updated_at if after else utcnow(),
+    }
+    if before is None:
+        return [Event(type=EventType.CREATED, data={"contact": snapshot(after)}, **base)]  # type: ignore[arg-type]
+    if after is None:
+        return [Event(type=EventType.DELETED, data={"contact": snapshot(before)}, **base)]
+    old, new = snapshot(before), snapshot(after)
+    changed = sorted(k for k in new if k not in _DERIVED and old.get(k) != new[k])
+    if not changed:
+        return []
+    events = [Event(type=EventType.UPDATED, data={"contact": new, "changed": changed}, **base)]
+    if before.status_id != after.status_id:
+        events.append(
+            Event(
+                type=EventType.STATUS_CHANGED,
+                from_status_id=before.status_id,
+                to_status_id=after.status_id,
+                data={"contact": new},
+                **base,
+            )
+        )
+    if after.opted_out and not before.opted_out:
+        events.append(Event(type=EventType.OPTED_OUT, data={"contact": new}, **base))
+    return events
+
+
+async def record(events: list[Event], session: Session = None) -> None:
+    """Write events to the outbox, inside the caller's transaction when there is one."""
+    if events:
+        await Event.insert_many(events, session=session)
