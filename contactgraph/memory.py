@@ -6,7 +6,8 @@ motor-like interface mongomock-motor imitates in two ways that matter here:
 coroutine that returns the cursor. A third fix is mongomock's own:
 ``create_indexes`` drops every index option but ``unique`` and ``sparse``, so a
 partial unique index (email, only where present) would reject a second contact
-without email. Everything else passes through unchanged.
+without email. A fourth: newer PyMongo write models hand mongomock's bulk builder a
+``sort`` keyword it does not know. Everything else passes through unchanged.
 
 The engine also counts its round trips (one per command sent to the "server"), so
 tests and benchmarks can show that a page costs a constant number of them.
@@ -25,7 +26,7 @@ from mongomock_motor import (
 from pymongo import IndexModel
 
 _COUNTED = (
-    "bulk_write count_documents delete_many delete_one distinct estimated_document_count"
+    "count_documents delete_many delete_one distinct estimated_document_count"
     " find_one find_one_and_delete find_one_and_replace find_one_and_update insert_many"
     " insert_one replace_one update_many update_one"
 ).split()
@@ -49,6 +50,37 @@ def _counted(name: str) -> Any:
     return method
 
 
+class _SortlessBulk:
+    """mongomock's bulk builder, taking (and refusing) the ``sort`` PyMongo now passes."""
+
+    def __init__(self, bulk: Any) -> None:
+        self._bulk = bulk
+
+    def add_update(self, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+        _no_sort(sort)
+        return self._bulk.add_update(*args, **kwargs)
+
+    def add_replace(self, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
+        _no_sort(sort)
+        return self._bulk.add_replace(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bulk, name)
+
+
+def _no_sort(sort: Any) -> None:
+    if sort is not None:
+        raise NotImplementedError("the in-memory engine does not sort bulk updates")
+
+
+class _SortlessRequest:
+    def __init__(self, request: Any) -> None:
+        self._request = request
+
+    def _add_to_bulk(self, bulk: Any) -> None:
+        self._request._add_to_bulk(_SortlessBulk(bulk))
+
+
 class MemoryCollection(AsyncMongoMockCollection):
     database: MemoryDatabase
 
@@ -59,6 +91,10 @@ class MemoryCollection(AsyncMongoMockCollection):
     async def aggregate(self, *args: Any, **kwargs: Any) -> AsyncLatentCommandCursor:  # type: ignore[override]
         self.database.client.round_trips.count += 1
         return super().aggregate(*args, **kwargs)
+
+    async def bulk_write(self, requests: list[Any], **kwargs: Any) -> Any:  # type: ignore[override]
+        self.database.client.round_trips.count += 1
+        return await super().bulk_write([_SortlessRequest(r) for r in requests], **kwargs)
 
     async def create_indexes(self, indexes: list[IndexModel], **_: Any) -> list[str]:
         self.database.client.round_trips.count += 1

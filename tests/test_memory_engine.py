@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from contactgraph.db import connect
@@ -39,6 +39,29 @@ async def test_partial_unique_index_applies_only_where_its_filter_holds() -> Non
     with pytest.raises(DuplicateKeyError):
         await collection.insert_one({"email": "a@example.com"})
     assert await collection.count_documents({}) == 3
+
+
+async def test_bulk_write_takes_pymongos_write_models_in_one_round_trip() -> None:
+    client = MemoryClient()
+    collection = client["db"]["people"]
+    result = await collection.bulk_write(
+        [
+            InsertOne({"_id": 1, "n": 1}),
+            InsertOne({"_id": 2, "n": 2}),
+            UpdateOne({"_id": 1}, {"$set": {"n": 10}}),
+            UpdateMany({}, {"$inc": {"n": 1}}),
+            ReplaceOne({"_id": 2}, {"n": 20}),
+            DeleteOne({"_id": 3}),
+        ],
+        ordered=False,
+    )
+    assert result.inserted_count == 2
+    assert result.matched_count == 4
+    assert await collection.find({}, sort=[("_id", 1)]).to_list() == [
+        {"_id": 1, "n": 11},
+        {"_id": 2, "n": 20},
+    ]
+    assert client.round_trips.count == 2
 
 
 async def test_every_command_counts_as_one_round_trip() -> None:

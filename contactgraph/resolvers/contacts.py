@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
+from bson import ObjectId
 
 from ..ids import decode_id
-from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Group, utcnow
+from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Errors, Group, utcnow
 from ..models.access import contact_scope
-from ..models.base import as_utc
 from ..models.phones import normalize_phone
+from . import contact_writes
 from .contact_filter import contact_query, contact_sort
 from .contact_input import ContactChanges, email_taken, phone_taken
 from .pagination import Page, paginate
@@ -95,13 +95,9 @@ async def campaign_audience(
 
 async def create_contact(agent: Agent, given: dict[str, Any]) -> Contact:
     changes = (await ContactChanges(agent, None).read(given)).updates()
-    contact = Contact(
-        workspace_id=agent.workspace_id,
-        keys=changes.pop("keys"),
-        **changes,
-    )
+    contact = Contact(workspace_id=agent.workspace_id, **changes)
     with duplicates_as(_unique_errors(changes)):
-        await contact.insert()
+        await contact_writes.insert(agent, contact)
     return contact
 
 
@@ -116,30 +112,13 @@ async def update_contact(
         changes = (await ContactChanges(agent, current).read(given)).updates()
         if not changes:
             return current
-        changes["updated_at"] = _later_than(current.updated_at)
-        if "status_id" in changes:
-            changes["status_changed_at"] = changes["updated_at"]
-        guard = {"_id": current.id, "workspace_id": agent.workspace_id, "updated_at": current.updated_at}
         with duplicates_as(_unique_errors(changes)):
-            result = await Contact.get_pymongo_collection().update_one(guard, {"$set": changes})
-        if result.matched_count:
-            return await _reload(agent, current)
+            updated = await contact_writes.patch(agent, current, changes)
+        if updated is not None:
+            return updated
         if expected_updated_at is not None:
             raise _conflict()
     raise _conflict()
-
-
-def _later_than(previous: datetime) -> datetime:
-    """Now, yet always after ``previous``: ``updatedAt`` is the version ``expectedUpdatedAt`` checks."""
-    return max(utcnow(), as_utc(previous) + timedelta(milliseconds=1))
-
-
-async def _reload(agent: Agent, contact: Contact) -> Contact:
-    """The contact as written, even when the change took it out of a view-own agent's sight."""
-    found = await Contact.find_one({"_id": contact.id, "workspace_id": agent.workspace_id})
-    if found is None:
-        raise not_found("contact").at("id")
-    return found
 
 
 def _conflict() -> DomainError:
@@ -155,82 +134,78 @@ async def delete_contacts(
     if len(global_ids) > BULK_MAX:
         raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {BULK_MAX} ids at once.", ["ids"])
     oids = [decode_id(g, "Contact") for g in global_ids]
-    wanted = [PydanticObjectId(o) for o in oids if o is not None]
-    scope = contact_scope(agent)
-    found = {c.id for c in await Contact.find({**scope, "_id": {"$in": wanted}}).to_list()}
+    found = await _visible(agent, oids)
     errors = [
         not_found("contact").at("ids", i) for i, oid in enumerate(oids) if oid is None or oid not in found
     ]
-    deleted = [oid for oid in dict.fromkeys(wanted) if oid in found]
-    if deleted:
-        await Contact.get_pymongo_collection().delete_many({**scope, "_id": {"$in": deleted}})
-    return deleted, errors
+    return await contact_writes.remove(agent, _in_order(found, oids)), errors
 
 
-async def _visible_ids(agent: Agent, global_ids: Sequence[str]) -> list[PydanticObjectId]:
-    """The ids of contacts the agent may see; NOT_FOUND for each that is not one."""
+async def _visible(agent: Agent, oids: Sequence[ObjectId | None]) -> dict[PydanticObjectId, Contact]:
+    """The contacts among ``oids`` the agent may see, by id, in one query."""
+    wanted = list({PydanticObjectId(o) for o in oids if o is not None})
+    found = await Contact.find({**contact_scope(agent), "_id": {"$in": wanted}}).to_list()
+    return {c.id: c for c in found}  # type: ignore[misc]
+
+
+async def _visible_contacts(agent: Agent, global_ids: Sequence[str]) -> list[Contact]:
+    """The contacts named, which the agent may see; NOT_FOUND for each that is not one."""
     if len(global_ids) > BULK_MAX:
         raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {BULK_MAX} ids at once.", ["contactIds"])
     oids = [decode_id(g, "Contact") for g in global_ids]
-    wanted = [PydanticObjectId(o) for o in oids if o is not None]
-    found = {c.id for c in await Contact.find({**contact_scope(agent), "_id": {"$in": wanted}}).to_list()}
+    found = await _visible(agent, oids)
     missing = [
         not_found("contact").at("contactIds", i) for i, o in enumerate(oids) if o is None or o not in found
     ]
     if missing:
         raise DomainErrors(missing)
-    return list(dict.fromkeys(wanted))
+    return _in_order(found, oids)
+
+
+def _in_order(found: dict[PydanticObjectId, Contact], oids: Sequence[ObjectId | None]) -> list[Contact]:
+    return [found[o] for o in dict.fromkeys(oids) if o in found]  # type: ignore[index]
 
 
 async def set_group_membership(
     agent: Agent, group_gid: str, contact_gids: Sequence[str], member: bool
 ) -> int:
     """Add contacts to a group, or remove them; the count is of those that changed."""
-    errors: list[DomainError] = []
-    try:
-        group = await fetch(Group, agent.workspace_id, group_gid, "groupId")
-    except DomainError as error:
-        errors.append(error)
-    try:
-        ids = await _visible_ids(agent, contact_gids)
-    except DomainErrors as many:
-        errors.extend(many.errors)
-    if errors:
-        raise DomainErrors(errors)
-    query: dict[str, Any] = {"_id": {"$in": ids}, "workspace_id": agent.workspace_id}
-    query["group_ids"] = {"$ne": group.id} if member else group.id
-    change = {"$addToSet" if member else "$pull": {"group_ids": group.id}, "$set": {"updated_at": utcnow()}}
-    result = await Contact.get_pymongo_collection().update_many(query, change)
-    return result.modified_count
+    errors = Errors()
+    group = await errors.check_async([], fetch, Group, agent.workspace_id, group_gid, "groupId")
+    contacts = await errors.check_async([], _visible_contacts, agent, contact_gids)
+    errors.raise_any()
+    assert group is not None and contacts is not None
+    changes = []
+    for contact in contacts:
+        if (group.id in contact.group_ids) != member:
+            ids = (
+                [*contact.group_ids, group.id] if member else [g for g in contact.group_ids if g != group.id]
+            )
+            changes.append((contact, {"group_ids": ids}))
+    return await contact_writes.patch_many(agent, changes)
 
 
 async def assign_contacts(agent: Agent, contact_gids: Sequence[str], agent_gid: str | None) -> int:
-    errors: list[DomainError] = []
+    errors = Errors()
     assignee = None
     if agent_gid is not None:
-        try:
-            assignee = await fetch(Agent, agent.workspace_id, agent_gid, "agentId")
-        except DomainError as error:
-            errors.append(error)
-    try:
-        ids = await _visible_ids(agent, contact_gids)
-    except DomainErrors as many:
-        errors.extend(many.errors)
-    if errors:
-        raise DomainErrors(errors)
+        assignee = await errors.check_async([], fetch, Agent, agent.workspace_id, agent_gid, "agentId")
+    contacts = await errors.check_async([], _visible_contacts, agent, contact_gids)
+    errors.raise_any()
+    assert contacts is not None
     target = assignee.id if assignee else None
-    result = await Contact.get_pymongo_collection().update_many(
-        {"_id": {"$in": ids}, "workspace_id": agent.workspace_id, "assigned_agent_id": {"$ne": target}},
-        {"$set": {"assigned_agent_id": target, "updated_at": utcnow()}},
-    )
-    return result.modified_count
+    changes = [(c, {"assigned_agent_id": target}) for c in contacts if c.assigned_agent_id != target]
+    return await contact_writes.patch_many(agent, changes)
 
 
 async def set_opt_out(agent: Agent, global_id: str, opted_out: bool) -> Contact:
-    contact = await visible_contact(agent, global_id)
-    if contact.opted_out != opted_out:
-        now = utcnow()
-        await contact.set(
-            {"opted_out": opted_out, "opted_out_at": now if opted_out else None, "updated_at": now}
-        )
-    return contact
+    """Opt a contact out of (or back into) messaging; a concurrent change is retried."""
+    for _ in range(UPDATE_ATTEMPTS):
+        contact = await visible_contact(agent, global_id)
+        if contact.opted_out == opted_out:
+            return contact
+        change = {"opted_out": opted_out, "opted_out_at": utcnow() if opted_out else None}
+        updated = await contact_writes.patch(agent, contact, change)
+        if updated is not None:
+            return updated
+    raise _conflict()

@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..models.library import FIELD_KEY, name_key
 from ..models.text import clean_color, clean_name, clean_text
+from . import contact_writes
 from .refs import duplicates_as, fetch
 
 E = TypeVar("E", bound=LibraryEntry)
@@ -153,11 +154,7 @@ async def delete_referenced(
                 ["id"],
             )
     else:
-        now = utcnow()
-        changes: dict[str, Any] = {field: target.id, "updated_at": now}
-        if model is Status:
-            changes["status_changed_at"] = now
-        await Contact.get_pymongo_collection().update_many(scope, {"$set": changes})
+        await contact_writes.patch_where(agent, scope, lambda c: {field: target.id})
     await entry.delete()
     return entry.id  # type: ignore[return-value]
 
@@ -165,9 +162,10 @@ async def delete_referenced(
 async def delete_group(agent: Agent, global_id: str) -> PydanticObjectId:
     """Delete a group; its members stay and lose it."""
     group = await fetch(Group, agent.workspace_id, global_id)
-    await Contact.get_pymongo_collection().update_many(
+    await contact_writes.patch_where(
+        agent,
         {"workspace_id": agent.workspace_id, "group_ids": group.id},
-        {"$pull": {"group_ids": group.id}, "$set": {"updated_at": utcnow()}},
+        lambda c: {"group_ids": [g for g in c.group_ids if g != group.id]},
     )
     await group.delete()
     return group.id  # type: ignore[return-value]
@@ -275,9 +273,10 @@ async def set_custom_field_deleted(agent: Agent, global_id: str, deleted: bool) 
 async def purge_custom_field(agent: Agent, global_id: str) -> PydanticObjectId:
     """Erase a field and every value stored for it."""
     field = await fetch(CustomField, agent.workspace_id, global_id)
-    await Contact.get_pymongo_collection().update_many(
+    await contact_writes.patch_where(
+        agent,
         {"workspace_id": agent.workspace_id, "custom_values.field_id": field.id},
-        {"$pull": {"custom_values": {"field_id": field.id}}},
+        lambda c: {"custom_values": [v.model_dump() for v in c.custom_values if v.field_id != field.id]},
     )
     await field.delete()
     return field.id  # type: ignore[return-value]
