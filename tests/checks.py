@@ -8,8 +8,8 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 
-from contactgraph.ids import decode_any, encode_id
 from contactgraph.documents import DOCUMENTS
+from contactgraph.ids import decode_any, encode_id
 
 
 async def snapshot() -> dict[str, list[dict[str, Any]]]:
