@@ -312,6 +312,9 @@ BAD_INPUTS: dict[str, Bad] = {
     "lastname 192 chars": Bad(sets(lastname="y" * 192), [(["lastname"], "INVALID")]),
     "firstname control char": Bad(sets(firstname="Ada\x00"), [(["firstname"], "INVALID")]),
     "phone empty": Bad(sets(phone=" "), [(["phone"], "REQUIRED")]),
+    "national area code without country code": Bad(
+        sets(phone="(415) 555-2671"), [(["phone"], "INVALID")], message="country code"
+    ),
     "phone without country code": Bad(
         sets(phone="0123 456789"), [(["phone"], "INVALID")], message="country code"
     ),

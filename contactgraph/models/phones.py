@@ -19,7 +19,8 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     Accepted: ``+14155551234``, ``14155551234`` (WhatsApp's international digits
     without ``+``), ``0044 7911 123456``, with spaces, dashes, dots and brackets
     (``(+1) 415 555 1234`` too).
-    A national number (leading single ``0``) needs ``default_region``.
+    A national number (a leading single ``0``, or an area code in brackets such as
+    ``(415) 555 1234``) needs ``default_region``.
     """
     text = raw.strip()
     if not text:
@@ -38,7 +39,7 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
         candidate, region = "+" + digits[2:], None
     elif default_region:
         candidate, region = digits, default_region.upper()
-    elif digits.startswith("0"):
+    elif digits.startswith("0") or text.startswith("("):
         raise DomainError(
             ErrorCode.INVALID,
             f"{raw.strip()!r} has no country code: write it as +<country code><number>.",
@@ -48,7 +49,7 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(candidate, region)
     except NumberParseException as error:
-        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a phone number: {error}.") from None
+        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a phone number: {str(error).rstrip('.')}.") from None
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number)
         country = f"for country code +{number.country_code}" + (f" ({where})" if where else "")

@@ -7,7 +7,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -41,6 +46,8 @@ def build_schema(settings: Settings) -> Schema:
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            # Clients send the same few documents again and again: validate each once.
+            lambda: ValidationCache(maxsize=256),
             ClientErrors,
         ],
     )
