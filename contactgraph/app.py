@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql (HTTP, WebSocket, GraphiQL), /healthz, /readyz."""
+"""The Starlette application: /graphql (HTTP, WebSocket, GraphiQL), /healthz, /readyz, CSV downloads."""
 
 from __future__ import annotations
 
@@ -7,19 +7,29 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET
 
-from .auth import context_for
+from .auth import connection_agent, context_for
 from .db import Engine, connect
 from .documents import DOCUMENTS
+from .downloads import Downloads
+from .events.broker import Broker
+from .events.bus import publishing_to
+from .events.delivery import DeliveryWorker
+from .events.feeder import Feeder
 from .limits import BodySizeLimit
 from .loaders.context import Context
+from .resolvers.imports import fail_dead_jobs, stop_running
 from .schema import build_schema
 from .settings import Settings, get_settings
 
@@ -31,8 +41,38 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
+            multipart_uploads_enabled=True,  # importContacts; see parse_multipart
         )
         self.settings = settings
+        self.broker = Broker(settings.subscriber_queue_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with publishing_to(self.broker):  # changes made here reach this app's subscribers at once
+            await super().__call__(scope, receive, send)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, Request):
+                await request.close()  # an upload's spooled files, whatever the resolver did
+
+    async def parse_multipart(self, request: Any) -> dict[str, str]:
+        """Uploads only with an ``Authorization`` header, checked before the body is read.
+
+        A browser cannot add that header to a cross-site form post without a CORS
+        preflight, which this server never grants: the multipart spec's CSRF defence.
+        """
+        if not request.headers.get("authorization"):
+            raise HTTPException(400, "A multipart request needs the Authorization header.")
+        return await super().parse_multipart(request)
+
+    async def on_ws_connect(self, context: Context) -> None:  # type: ignore[override]
+        context.agent = await connection_agent(context.connection_params)
+        if context.agent is None:
+            raise ConnectionRejectionError(
+                {"message": "connection_init carries no valid token", "code": "UNAUTHENTICATED"}
+            )
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
         return await context_for(
@@ -56,6 +96,7 @@ def create_app(
     """
     settings = settings or get_settings()
     graphql = GraphQLApp(settings)
+    downloads = Downloads(settings, graphql.schema)  # type: ignore[arg-type]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,9 +104,24 @@ def create_app(
         app.state.engine = engine or await connect(settings.mongodb_url, settings.database, DOCUMENTS)
         if seed is not None:
             await seed(graphql, public_url)
+        await fail_dead_jobs()  # imports left RUNNING by a process that died
+        app.state.broker = graphql.broker
+        feeder = Feeder(
+            graphql.broker,
+            change_streams=app.state.engine.transactions,  # a replica set; never the in-memory engine
+            poll_seconds=settings.event_poll_seconds,
+            overlap_seconds=settings.event_poll_overlap_seconds,
+        )
+        feeder.start()
+        app.state.webhook_deliveries = deliveries = DeliveryWorker(settings)
+        if settings.webhook_delivery:
+            deliveries.start()
         try:
             yield
         finally:
+            await stop_running()
+            await feeder.stop()
+            await deliveries.close()
             if own:
                 await app.state.engine.close()
 
@@ -84,7 +140,18 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/export/contacts.csv", downloads.contacts),
+            Route("/export/custom-fields.csv", downloads.custom_fields),
+            Route("/imports/{job_id}/errors.csv", downloads.import_errors),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(
+                BodySizeLimit,
+                max_bytes=settings.max_body_bytes,
+                # a file to import, with the ordinary allowance for the GraphQL document
+                upload_max_bytes=settings.import_max_bytes + settings.max_body_bytes,
+                upload_paths=("/graphql",),
+            )
+        ],
         lifespan=lifespan,
     )

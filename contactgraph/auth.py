@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 
 from .loaders.context import Context
-from .models import ApiToken
+from .models import Agent, ApiToken
 from .settings import Settings
 
 
@@ -27,3 +27,16 @@ async def context_for(settings: Settings, authorization: str | None, **kwargs: o
         return Context(settings=settings, is_admin=True, **kwargs)  # type: ignore[arg-type]
     agent = await ApiToken.agent_for(token)
     return Context(settings=settings, agent=agent, **kwargs)  # type: ignore[arg-type]
+
+
+async def connection_agent(params: object) -> Agent | None:
+    """The agent whose token a WebSocket's ``connection_init`` payload carries.
+
+    The payload is ``{"authorization": "Bearer <token>"}`` (any letter case for the
+    key): browsers cannot set headers on a WebSocket. Only agents subscribe.
+    """
+    if not isinstance(params, dict):
+        return None
+    header = next((v for k, v in params.items() if str(k).lower() == "authorization"), None)
+    token = bearer_token(header if isinstance(header, str) else None)
+    return await ApiToken.agent_for(token) if token else None

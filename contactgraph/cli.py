@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 
+from .csv_cli import add_commands as add_csv_commands
+
 
 def _serve(args: argparse.Namespace) -> int:
     import logging
@@ -52,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.set_defaults(run=_serve)
     schema = commands.add_parser("schema", help="print the served GraphQL SDL")
     schema.set_defaults(run=_schema)
+    add_csv_commands(commands)  # import, export
     args = parser.parse_args(argv)
     return int(args.run(args))
 

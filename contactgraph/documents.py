@@ -3,6 +3,13 @@
 from beanie import Document
 
 from .events import Event
+from .events.webhooks import Webhook, WebhookDelivery
 from .models import DOCUMENTS as MODEL_DOCUMENTS
+from .models.import_job import ImportJob, ImportRowError
+from .models.interaction import Interaction
+from .models.merge import MergeRecord
+from .models.phone_claims import PhoneClaim
 
-DOCUMENTS: list[type[Document]] = [*MODEL_DOCUMENTS, Event]
+DOCUMENTS: list[type[Document]] = [*MODEL_DOCUMENTS, Event, Webhook, WebhookDelivery]
+DOCUMENTS += [PhoneClaim, MergeRecord, Interaction]
+DOCUMENTS += [ImportJob, ImportRowError]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,19 +13,40 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Answers 413 to an HTTP request whose body passes ``max_bytes``."""
+    """Answers 413 to an HTTP request whose body passes ``max_bytes``.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A multipart request (a file upload) to one of ``upload_paths`` may reach
+    ``upload_max_bytes`` instead; any other body keeps the ordinary cap.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        upload_max_bytes: int | None = None,
+        upload_paths: Collection[str] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
+        self.upload_paths = upload_paths
+
+    def limit_for(self, scope: Scope) -> int:
+        if self.upload_max_bytes is None or scope.get("path") not in self.upload_paths:
+            return self.max_bytes
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        multipart = content_type.split(b";")[0].strip().lower() == b"multipart/form-data"
+        return self.upload_max_bytes if multipart else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._reject(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._reject(scope, receive, send, limit)
             return
         received = 0
 
@@ -32,7 +55,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -47,14 +70,14 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(scope, receive, send)
+                await self._reject(scope, receive, send, limit)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
             {
                 "errors": [
                     {
-                        "message": f"The request body is larger than {self.max_bytes} bytes.",
+                        "message": f"The request body is larger than {limit} bytes.",
                         "extensions": {"code": "LIMIT_EXCEEDED"},
                     }
                 ]

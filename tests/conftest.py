@@ -23,7 +23,13 @@ TEST_URL = os.environ.get("CONTACTGRAPH_TEST_MONGODB_URL") or "memory://"
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(mongodb_url=TEST_URL, database="contactgraph_test", admin_key=SecretStr(ADMIN_KEY))
+    # webhook deliveries are driven by hand in tests (tests/test_webhooks.py), never in the background
+    return Settings(
+        mongodb_url=TEST_URL,
+        database="contactgraph_test",
+        admin_key=SecretStr(ADMIN_KEY),
+        webhook_delivery=False,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,13 @@ import pytest
 
 from contactgraph.db import Engine
 from contactgraph.models import Contact
+from contactgraph.models.phone_claims import PhoneClaim
+from contactgraph.settings import Settings
 
 from .api import CREATE_CONTACT, Api, Library, Workspace, make_contact, phone
+from .conftest import ADMIN_KEY
+from .test_subscriptions import SUBSCRIBE_BRIEF, heard, move, ready
+from .ws import TRANSPORT_WS, serve
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("CONTACTGRAPH_TEST_MONGODB_URL"),
@@ -120,3 +125,91 @@ async def test_email_is_unique_only_where_present(api: Api, workspace: Workspace
     payload = (await api.data(CREATE_CONTACT, variables, workspace.token))["createContact"]
     assert payload["userErrors"][0]["code"] == "EMAIL_TAKEN"
     assert await Contact.find_all().count() == 3
+
+
+async def test_instances_hear_each_other_through_a_change_stream(
+    settings: Settings, engine: Engine, api: Api, workspace: Workspace, library: Library
+) -> None:
+    """With a poll an hour apart, only the change stream can bring the second move."""
+    # given
+    assert engine.transactions, "change streams need a replica set"
+    slow = settings.model_copy(update={"event_poll_seconds": 3600})
+    card = await make_contact(api, workspace, library)
+    new, won = library.statuses
+    async with serve(slow, engine) as a, serve(slow, engine) as b, b.connect(TRANSPORT_WS) as on_b:
+        await ready(on_b, workspace.token)
+        await on_b.subscribe(SUBSCRIBE_BRIEF)
+        await b.subscribed()
+        through_a = Api(a.client, ADMIN_KEY)
+        # when
+        await move(through_a, workspace.token, card["id"], won)
+        first = await heard(on_b)
+        await move(through_a, workspace.token, card["id"], new)
+        # then
+        assert [first, await heard(on_b)] == [(card["id"], won), (card["id"], new)]
+
+
+UPSERT_BY_PHONE = """
+mutation($input: UpsertContactByPhoneInput!) {
+  upsertContactByPhone(input: $input) { contact { id } userErrors { field code } }
+}"""
+
+INBOUND_DEFAULTS = """
+mutation($input: WorkspaceSettingsInput!) { updateWorkspaceSettings(input: $input) { userErrors { code } } }"""
+
+MERGE_CONTACTS = """
+mutation($p: ID!, $s: ID!) { mergeContacts(primaryId: $p, secondaryId: $s) { contact { id otherPhones } userErrors { code } } }"""
+
+
+async def test_concurrent_upserts_of_a_new_number_make_one_contact(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    settings = {"inboundStatusId": library.statuses[0], "inboundSourceId": library.sources[0]}
+    await api.ok(INBOUND_DEFAULTS, {"input": settings}, workspace.token)
+    variables = {"input": {"phone": "+14155552671", "firstname": "Race"}}
+    results = await asyncio.gather(
+        *(api.data(UPSERT_BY_PHONE, variables, workspace.token) for _ in range(10))
+    )
+    payloads = [r["upsertContactByPhone"] for r in results]
+    assert [p["userErrors"] for p in payloads if p["userErrors"]] == []
+    assert len({p["contact"]["id"] for p in payloads}) == 1
+    assert await Contact.find({"phone": "+14155552671"}).count() == 1
+    assert await PhoneClaim.find({"phone": "+14155552671"}).count() == 1
+
+
+async def test_creates_and_updates_racing_for_one_number_leave_one_holder(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    others = [await make_contact(api, workspace, library, phone=phone(n)) for n in range(5)]
+    number = "+14155552671"
+    create = {
+        "input": {
+            "firstname": "A",
+            "lastname": "B",
+            "phone": number,
+            "statusId": library.statuses[0],
+            "sourceId": library.sources[0],
+        }
+    }
+    update = "mutation($id: ID!, $p: String) { updateContact(id: $id, input: {phone: $p}) { userErrors { code } } }"
+    await asyncio.gather(
+        *(api.data(CREATE_CONTACT, create, workspace.token) for _ in range(5)),
+        *(api.data(update, {"id": c["id"], "p": number}, workspace.token) for c in others),
+    )
+    holders = await Contact.find({"$or": [{"phone": number}, {"other_phones": number}]}).to_list()
+    assert len(holders) == 1
+    [claim] = await PhoneClaim.find({"phone": number}).to_list()
+    assert claim.contact_id == holders[0].id
+
+
+async def test_a_merge_in_transactions_moves_the_secondarys_number(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    primary = await make_contact(api, workspace, library, phone=phone(1))
+    secondary = await make_contact(api, workspace, library, phone=phone(2), email="a@example.com")
+    payload = await api.ok(MERGE_CONTACTS, {"p": primary["id"], "s": secondary["id"]}, workspace.token)
+    assert payload["contact"]["otherPhones"] == [phone(2)]
+    [stored] = await Contact.find_all().to_list()
+    assert stored.email == "a@example.com"
+    claims = await PhoneClaim.find({"contact_id": stored.id}).to_list()
+    assert {c.phone for c in claims} == {phone(1), phone(2)}

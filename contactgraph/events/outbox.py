@@ -97,6 +97,14 @@ def contact_events(before: Contact | None, after: Contact | None, agent: Agent |
 
 
 async def record(events: list[Event], session: Session = None) -> None:
-    """Write events to the outbox, inside the caller's transaction when there is one."""
+    """Write events to the outbox, inside the caller's transaction when there is one.
+
+    The webhook deliveries they owe are queued in the same step (see ``webhooks``).
+    """
+    from .webhooks import enqueue_deliveries  # webhooks builds on this module's Event
+
     if events:
+        for event in events:
+            event.id = event.id or PydanticObjectId()  # the deliveries name their event
         await Event.insert_many(events, session=session)
+        await enqueue_deliveries(events, session)

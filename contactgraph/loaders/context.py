@@ -71,6 +71,7 @@ class Context:
         self.is_admin = is_admin
         self.request = request
         self.response = response
+        self.connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
 
     @property
     def caller(self) -> Agent:
@@ -82,6 +83,10 @@ class Context:
     @cached_property
     def loaders(self) -> Loaders:
         return Loaders.for_agent(self.caller)
+
+    def renew_loaders(self) -> None:
+        """Drop the loaders and their caches: a WebSocket connection outlives many events."""
+        self.__dict__.pop("loaders", None)
 
 
 Info = _Info[Context, None]

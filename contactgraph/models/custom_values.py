@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .base import as_utc, format_datetime
@@ -86,6 +88,61 @@ def validate_value(field: CustomField, value: Any) -> StoredValue:
             except DomainError as error:
                 raise DomainError(ErrorCode.INVALID, f"Custom field {field.key!r}: {error.message}") from None
     raise _invalid(field, "nothing")  # pragma: no cover - every type is matched above
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def coerce_value(field: CustomField, value: Any) -> StoredValue:
+    """``validate_value`` after reading the text bots send as the field's type.
+
+    NUMBER from numeric text, CHECKBOX from true/false/yes/no/1/0 (any case), DATE and
+    DATETIME from ISO-8601 text (a moment without an offset is UTC), DROPDOWN matched
+    to an option whatever its case and stored in the option's spelling. Values
+    already of the field's type pass as they are; None clears.
+    """
+    if isinstance(value, str) and field.type in _READERS:
+        value = _READERS[field.type](field, value.strip())
+    elif field.type is CustomFieldType.CHECKBOX and type(value) is int and value in (0, 1):
+        value = bool(value)
+    return validate_value(field, value)
+
+
+def _number(field: CustomField, text: str) -> Any:
+    if len(text) > 64 or not _NUMBER.match(text):
+        return text
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
+
+
+def _checkbox(field: CustomField, text: str) -> Any:
+    word = text.lower()
+    return word in _TRUE if word in _TRUE | _FALSE else text
+
+
+def _moment(field: CustomField, text: str) -> Any:
+    try:
+        moment = datetime.fromisoformat(text) if len(text) <= 40 else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        return text
+    return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def _option(field: CustomField, text: str) -> Any:
+    return next((option for option in field.options if option.casefold() == text.casefold()), text)
+
+
+# What text becomes for each type that is not text itself; what it cannot become, validation refuses.
+_READERS: dict[CustomFieldType, Callable[[CustomField, str], Any]] = {
+    CustomFieldType.NUMBER: _number,
+    CustomFieldType.CHECKBOX: _checkbox,
+    CustomFieldType.DATE: lambda field, text: text,
+    CustomFieldType.DATETIME: _moment,
+    CustomFieldType.DROPDOWN: _option,
+}
 
 
 def _fail() -> Any:

@@ -39,6 +39,9 @@ _TEXT_LIMITS = {
 }
 
 
+Convert = Callable[[CustomField, Any], StoredValue]
+
+
 def _text(limit: int) -> Callable[[str], str | None]:
     return lambda value: clean_text(value, max_length=limit)
 
@@ -46,10 +49,18 @@ def _text(limit: int) -> Callable[[str], str | None]:
 class ContactChanges:
     """The validated changes an input makes to a contact (or the fields of a new one)."""
 
-    def __init__(self, agent: Agent, current: Contact | None, prefix: str = "input") -> None:
+    def __init__(
+        self,
+        agent: Agent,
+        current: Contact | None,
+        prefix: str = "input",
+        convert: Convert = validate_value,
+    ) -> None:
+        """``convert`` turns a given custom value into its stored form (``coerce_value`` for bots)."""
         self.agent = agent
         self.current = current
         self.prefix = prefix
+        self.convert = convert
         self.errors = Errors()
         self.values: dict[str, Any] = {}
         self.custom_changes: dict[PydanticObjectId, StoredValue] = {}
@@ -98,7 +109,7 @@ class ContactChanges:
             )
         await self._references(given)
         if given.get("custom_fields") is not None:
-            await self._custom_values(given["custom_fields"])
+            await self.read_custom_values(given["custom_fields"], "custom_fields")
         if self.current is None:
             await self._required_custom_values()
         await self._unique()
@@ -129,23 +140,25 @@ class ContactChanges:
     async def _fetch(self, model: Any, global_id: str, name: str) -> Any:
         return await self.errors.check_async([self.prefix], fetch, model, self.workspace_id, global_id, name)
 
-    async def _custom_values(self, items: list[dict[str, Any]]) -> None:
-        path = "custom_fields"
+    async def read_custom_values(self, items: list[dict[str, Any]], *path: str) -> ContactChanges:
+        """``{key, value}`` items into ``custom_changes``; errors under ``[prefix, *path]``."""
         if len(items) > CUSTOM_VALUES_MAX:
-            self.errors.add(ErrorCode.LIMIT_EXCEEDED, f"At most {CUSTOM_VALUES_MAX} values.", *self._at(path))
-            return
+            self.errors.add(
+                ErrorCode.LIMIT_EXCEEDED, f"At most {CUSTOM_VALUES_MAX} values.", *self._at(*path)
+            )
+            return self
         fields = await CustomField.by_keys(self.workspace_id, [item["key"] for item in items])
         seen: set[str] = set()
         for i, item in enumerate(items):
             key = item["key"]
             field = fields.get(key)
             if key in seen:
-                self.errors.add(ErrorCode.INVALID, f"{key!r} is given twice.", *self._at(path, i, "key"))
+                self.errors.add(ErrorCode.INVALID, f"{key!r} is given twice.", *self._at(*path, i, "key"))
                 continue
             seen.add(key)
             if field is None:
                 self.errors.add(
-                    ErrorCode.INVALID, f"No custom field with key {key!r}.", *self._at(path, i, "key")
+                    ErrorCode.INVALID, f"No custom field with key {key!r}.", *self._at(*path, i, "key")
                 )
                 continue
             self.custom_given.add(field.id)  # type: ignore[arg-type]
@@ -154,13 +167,14 @@ class ContactChanges:
                 self.errors.add(
                     ErrorCode.REQUIRED,
                     f"{key!r} is required and cannot be cleared.",
-                    *self._at(path, i, "value"),
+                    *self._at(*path, i, "value"),
                 )
                 continue
             try:
-                self.custom_changes[field.id] = validate_value(field, value)  # type: ignore[index]
+                self.custom_changes[field.id] = self.convert(field, value)  # type: ignore[index]
             except DomainError as error:
-                self.errors.items.append(error.at(*self._at(path, i, "value")))
+                self.errors.items.append(error.at(*self._at(*path, i, "value")))
+        return self
 
     async def _required_custom_values(self) -> None:
         required = await CustomField.find(

@@ -11,6 +11,7 @@ from bson import ObjectId
 from ..ids import decode_id
 from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Errors, Group, utcnow
 from ..models.access import contact_scope
+from ..models.interaction import Interaction
 from ..models.phones import normalize_phone
 from . import contact_writes
 from .contact_filter import contact_query, contact_sort
@@ -130,15 +131,27 @@ def _conflict() -> DomainError:
 async def delete_contacts(
     agent: Agent, global_ids: Sequence[str]
 ) -> tuple[list[PydanticObjectId], list[DomainError]]:
-    """Delete what can be; report each id that cannot be, by its position."""
+    """Delete what can be; report each id that cannot be, by its position.
+
+    A contact with an open interaction (a conversation under way) is BLOCKED.
+    """
     if len(global_ids) > BULK_MAX:
         raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {BULK_MAX} ids at once.", ["ids"])
     oids = [decode_id(g, "Contact") for g in global_ids]
     found = await _visible(agent, oids)
-    errors = [
-        not_found("contact").at("ids", i) for i, oid in enumerate(oids) if oid is None or oid not in found
-    ]
-    return await contact_writes.remove(agent, _in_order(found, oids)), errors
+    blocked = await Interaction.open_for(agent.workspace_id, list(found))
+    errors = []
+    for i, oid in enumerate(oids):
+        if oid is None or oid not in found:
+            errors.append(not_found("contact").at("ids", i))
+        elif oid in blocked:
+            errors.append(_open_interaction().at("ids", i))
+    deletable = {k: v for k, v in found.items() if k not in blocked}
+    return await contact_writes.remove(agent, _in_order(deletable, oids)), errors
+
+
+def _open_interaction() -> DomainError:
+    return DomainError(ErrorCode.BLOCKED, "The contact has an open interaction; close it first.")
 
 
 async def _visible(agent: Agent, oids: Sequence[ObjectId | None]) -> dict[PydanticObjectId, Contact]:

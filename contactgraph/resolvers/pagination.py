@@ -90,6 +90,11 @@ def _beyond(sort: SortKey, value: Any, oid: PydanticObjectId, *, before: bool) -
     return {"$or": [{sort.path: {op: value}}, {sort.path: value, "_id": {op: oid}}]}
 
 
+def after_cursor(sort: SortKey, after: str) -> dict[str, Any]:
+    """The condition for records after the cursor ``after`` in ``sort`` order (INVALID if it is not one)."""
+    return _beyond(sort, *decode_cursor(sort, after, "after"), before=False)
+
+
 def page_size(first: int | None, last: int | None) -> tuple[int, bool]:
     """How many to return, and whether counting from the end."""
     if first is not None and last is not None:

@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ..ids import decode_id
 from ..models import DomainError, DomainErrors, ErrorCode, LibraryEntry, WorkspaceDocument
+from ..models.phone_claims import PhoneTaken
 
 D = TypeVar("D", bound=WorkspaceDocument)
 E = TypeVar("E", bound=LibraryEntry)
@@ -23,6 +24,7 @@ KIND = {
     "Agent": "Agent",
     "Contact": "Contact",
     "Workspace": "Workspace",
+    "Webhook": "Webhook",
 }
 
 
@@ -69,9 +71,13 @@ def _label(model: type[WorkspaceDocument]) -> str:
 
 @contextmanager
 def duplicates_as(errors: Mapping[str, DomainError]) -> Iterator[None]:
-    """Turn a unique-index violation into the user error of the field it guards."""
+    """Turn a unique-index violation (or a phone claim lost) into the user error of the field it guards."""
     try:
         yield
+    except PhoneTaken:
+        if "phone" in errors:
+            raise errors["phone"] from None
+        raise
     except DuplicateKeyError as error:
         pattern = (error.details or {}).get("keyPattern") or {}
         for field, domain_error in errors.items():

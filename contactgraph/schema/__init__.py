@@ -19,14 +19,30 @@ from strawberry.types import ExecutionContext
 
 from ..settings import Settings
 from .admin import AdminMutation, AdminQuery
+from .board import BoardMutation, BoardQuery
+from .chat import ChatMutation
 from .contacts import ContactMutation, ContactQuery
 from .guards import ClientErrors, log_unexpected
+from .imports import ImportMutation, ImportQuery, ImportSubscription
+from .journey import JourneyMutation
 from .library import LibraryMutation, LibraryQuery
+from .merge import MergeMutation
 from .node import NodeQuery
+from .reports import ReportsQuery
 from .scalars import SCALAR_MAP
+from .subscriptions import ContactSubscription
+from .webhooks import WebhookMutation, WebhookQuery
 
-Query = merge_types("Query", (NodeQuery, AdminQuery, ContactQuery, LibraryQuery))
-Mutation = merge_types("Mutation", (AdminMutation, LibraryMutation, ContactMutation))
+Query = merge_types(
+    "Query", (NodeQuery, AdminQuery, ContactQuery, LibraryQuery, BoardQuery, ReportsQuery, WebhookQuery)
+)
+Query = merge_types("Query", (Query, ImportQuery))
+Mutation = merge_types(
+    "Mutation", (AdminMutation, LibraryMutation, ContactMutation, BoardMutation, WebhookMutation)
+)
+Mutation = merge_types("Mutation", (Mutation, ImportMutation))
+Mutation = merge_types("Mutation", (Mutation, ChatMutation, MergeMutation, JourneyMutation))
+Subscription = merge_types("Subscription", (ContactSubscription, ImportSubscription))
 
 
 class Schema(strawberry.Schema):
@@ -40,6 +56,7 @@ def build_schema(settings: Settings) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[date],  # the contract declares Date for clients though no field takes one yet
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         extensions=[

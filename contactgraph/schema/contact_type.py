@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self, TypeVar
+from typing import Annotated, Self, TypeVar
 
 import strawberry
 from strawberry import Private
@@ -18,6 +18,8 @@ from ..models.phones import wa_id
 from ..resolvers.pagination import Page
 from .admin import Agent
 from .common import Node, PageInfo
+from .history import StatusChangeConnection, history_of
+from .journey import InteractionConnection, timeline_of
 from .library import ContactSource, ContactStatus, CustomField, GroupType
 
 T = TypeVar("T")
@@ -89,7 +91,7 @@ class Contact(Node):
 
     @strawberry.field
     def full_name(self) -> str:
-        return f"{self.firstname} {self.lastname}"
+        return " ".join(name for name in (self.firstname, self.lastname) if name)  # a name may be empty
 
     @strawberry.field(description='the phone\'s digits without "+", as WhatsApp addresses it')
     def wa_id(self) -> str:
@@ -129,6 +131,32 @@ class Contact(Node):
     async def custom_field(self, info: Info, key: str) -> JSON | None:
         field = await info.context.loaders.custom_field_by_key.load(key)
         return value_to_json(self.doc.value_of(field.id)) if field else None  # type: ignore[arg-type]
+
+    @strawberry.field(
+        description=(
+            "the contact's status changes, newest first; changes into a status deleted since are left out"
+        )
+    )
+    async def status_history(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> StatusChangeConnection:
+        return await history_of(info, self.doc, first, after)
+
+    @strawberry.field(
+        description=(
+            "the customer journey, newest first. Without from/to: from the first day of the month"
+            " three months before the current one, to the end of the current month"
+        )
+    )
+    async def timeline(
+        self,
+        channels: list[str] | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> InteractionConnection:
+        return await timeline_of(self.doc, channels, from_, to, first, after)
 
 
 @strawberry.type

@@ -142,6 +142,11 @@ def _rename_in(data: dict | None) -> dict | None:
     return data
 
 
+def filter_given(filter: ContactFilter | None) -> dict | None:
+    """A ``ContactFilter`` as the dict ``contact_query`` takes: the board and reports filter like the list."""
+    return _rename_in(given(filter))
+
+
 @strawberry.type
 class ContactQuery:
     @query(*VIEW, description="phone in any accepted format; matches phone or otherPhones")

@@ -15,6 +15,11 @@ def query(*permissions: Permission, **kwargs: Any) -> Any:
     return strawberry.field(extensions=[Authorized(*permissions)], **kwargs)
 
 
+def subscription(*permissions: Permission, **kwargs: Any) -> Any:
+    """A subscription for authenticated callers holding any one of ``permissions``."""
+    return strawberry.subscription(extensions=[Authorized(*permissions)], **kwargs)
+
+
 def mutation(*permissions: Permission, **kwargs: Any) -> Any:
     """A mutation for authenticated callers; failures, a missing permission too, become ``userErrors``.
 

@@ -12,11 +12,16 @@ from ..models import CustomField as CustomFieldDoc
 from ..models import DomainError, Group, Permission, Source, Status
 from ..models import Workspace as WorkspaceDoc
 from ..resolvers.contacts import visible_contact
+from ..resolvers.history import visible_status_change
+from ..resolvers.interactions import visible_interaction
 from .admin import Agent, Workspace
 from .common import Node
 from .contact_type import Contact
 from .fields import query
+from .history import StatusChange
+from .journey import Interaction
 from .library import ContactSource, ContactStatus, CustomField, GroupType
+from .webhooks import webhook_node
 
 _LIBRARY = {
     "ContactStatus": (Status, ContactStatus),
@@ -42,6 +47,18 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
             return Contact.from_doc(await visible_contact(agent, global_id))
         except DomainError:
             return None
+    if kind == "StatusChange":
+        if not any(agent.can(p) for p in _VIEW):
+            return None
+        found = await visible_status_change(agent, oid)
+        return StatusChange.from_event(*found) if found else None
+    if kind == "Interaction":
+        if not any(agent.can(p) for p in _VIEW):
+            return None
+        seen = await visible_interaction(agent, oid)
+        return Interaction.from_doc(*seen) if seen else None
+    if kind == "Webhook":
+        return await webhook_node(agent, PydanticObjectId(oid))
     if kind == "Workspace":
         if oid != agent.workspace_id:
             return None

@@ -1,0 +1,1 @@
+"""Streaming CSV import and export: decoding, column mapping, rows, and the export writer."""

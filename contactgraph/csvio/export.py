@@ -1,0 +1,184 @@
+"""Contacts and custom-field definitions as CSV that spreadsheets open cleanly, streamed in batches.
+
+UTF-8 with a byte-order mark (so Excel reads accents and non-Latin names right), one
+header row, and text a spreadsheet would run as a formula prefixed with a quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from ..ids import encode_id
+from ..models import Agent, Contact, CustomField, CustomFieldType, Group, Source, Status
+from ..models.base import format_datetime
+from .mapping import CUSTOM_PREFIX
+
+BOM = "\ufeff"
+BATCH = 500
+DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMERIC = {CustomFieldType.NUMBER, CustomFieldType.CHECKBOX, CustomFieldType.DATE, CustomFieldType.DATETIME}
+
+
+def neutralised(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made inert with a leading quote."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    return str(value)
+
+
+@dataclass
+class ExportNames:
+    """The names a contact's references are written with, read once per export."""
+
+    statuses: dict[PydanticObjectId, str]
+    sources: dict[PydanticObjectId, str]
+    groups: dict[PydanticObjectId, str]
+    agents: dict[PydanticObjectId, str]
+    fields: list[CustomField]
+
+    @classmethod
+    async def load(cls, workspace_id: PydanticObjectId) -> ExportNames:
+        agents = await Agent.find({"workspace_id": workspace_id}).to_list()
+        return cls(
+            statuses={s.id: s.name for s in await Status.in_workspace(workspace_id)},  # type: ignore[misc]
+            sources={s.id: s.name for s in await Source.in_workspace(workspace_id)},  # type: ignore[misc]
+            groups={g.id: g.name for g in await Group.in_workspace(workspace_id)},  # type: ignore[misc]
+            agents={a.id: a.email for a in agents},  # type: ignore[misc]
+            fields=await CustomField.in_workspace(workspace_id),
+        )
+
+
+_TEXT_FIELDS = ("company", "website", "description", "country", "city", "state", "zip", "address")
+
+
+class ContactRows:
+    """A stored contact (as the driver returns it) as one CSV row."""
+
+    def __init__(self, names: ExportNames) -> None:
+        self.names = names
+
+    @property
+    def header(self) -> list[str]:
+        return [
+            "id",
+            "firstname",
+            "lastname",
+            "phone",
+            "otherPhones",
+            "email",
+            "type",
+            "status",
+            "source",
+            "groups",
+            "assignedAgent",
+            *_TEXT_FIELDS,
+            "optedOut",
+            "optedOutAt",
+            "createdAt",
+            "updatedAt",
+            *(CUSTOM_PREFIX + f.key for f in self.names.fields),
+        ]
+
+    def row(self, doc: dict[str, Any]) -> list[str]:
+        text: Callable[[Any], str] = lambda value: neutralised(_plain(value))  # noqa: E731
+        names = self.names
+        values = {item["field_id"]: item["value"] for item in doc.get("custom_values") or []}
+        return [
+            encode_id("Contact", doc["_id"]),
+            text(doc.get("firstname")),
+            text(doc.get("lastname")),
+            doc["phone"],
+            "; ".join(doc.get("other_phones") or []),
+            text(doc.get("email")),
+            _plain(doc.get("type")),
+            text(names.statuses.get(doc.get("status_id"))),  # type: ignore[arg-type]
+            text(names.sources.get(doc.get("source_id"))),  # type: ignore[arg-type]
+            text("; ".join(names.groups[g] for g in doc.get("group_ids") or [] if g in names.groups)),
+            text(names.agents.get(doc.get("assigned_agent_id"))),  # type: ignore[arg-type]
+            *(text(doc.get(name)) for name in _TEXT_FIELDS),
+            _plain(bool(doc.get("opted_out"))),
+            _plain(doc.get("opted_out_at")),
+            _plain(doc.get("created_at")),
+            _plain(doc.get("updated_at")),
+            *(self._custom(f, values.get(f.id)) for f in names.fields),
+        ]
+
+    @staticmethod
+    def _custom(definition: CustomField, value: Any) -> str:
+        return _plain(value) if definition.type in _NUMERIC else neutralised(_plain(value))
+
+
+async def contact_batches(query: dict[str, Any], size: int) -> AsyncIterator[list[dict[str, Any]]]:
+    """The contacts ``query`` selects, ``size`` at a time, by ascending id: one short query per batch."""
+    collection = Contact.get_pymongo_collection()
+    last: Any = None
+    while True:
+        bounded = query if last is None else {"$and": [query, {"_id": {"$gt": last}}]}
+        docs = [doc async for doc in collection.find(bounded).sort("_id", 1).limit(size)]
+        if not docs:
+            return
+        yield docs
+        last = docs[-1]["_id"]
+
+
+class CsvChunks:
+    """Rows written to CSV text and handed out as UTF-8 bytes, a batch at a time."""
+
+    def __init__(self, delimiter: str = ",") -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, delimiter=delimiter)
+        self._buffer.write(BOM)
+
+    def write(self, rows: Iterable[list[str]]) -> bytes:
+        self._writer.writerows(rows)
+        chunk = self._buffer.getvalue().encode("utf-8")
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return chunk
+
+
+async def contacts_csv(
+    workspace_id: PydanticObjectId, query: dict[str, Any], delimiter: str = ","
+) -> AsyncIterator[bytes]:
+    rows = ContactRows(await ExportNames.load(workspace_id))
+    out = CsvChunks(delimiter)
+    yield out.write([rows.header])
+    async for docs in contact_batches(query, BATCH):
+        yield out.write(rows.row(doc) for doc in docs)
+
+
+async def custom_fields_csv(workspace_id: PydanticObjectId, delimiter: str = ",") -> AsyncIterator[bytes]:
+    out = CsvChunks(delimiter)
+    fields = await CustomField.in_workspace(workspace_id)
+    yield out.write(
+        [
+            ["key", "label", "type", "options", "required", "position"],
+            *(
+                [
+                    f.key,
+                    neutralised(f.label),
+                    f.type.value,
+                    neutralised("; ".join(f.options)),
+                    _plain(f.required),
+                    str(f.position),
+                ]
+                for f in fields
+            ),
+        ]
+    )

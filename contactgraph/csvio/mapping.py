@@ -1,0 +1,146 @@
+"""Which column fills which contact field: an explicit mapping, or the header's names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..models import CustomField, ErrorCode, Errors
+from ..models.import_job import ColumnTarget
+
+CUSTOM_PREFIX = "customFields."
+
+# Contact fields an import fills, by the names the API gives them.
+FIELDS = (
+    "firstname",
+    "lastname",
+    "phone",
+    "email",
+    "type",
+    "status",
+    "source",
+    "groups",
+    "company",
+    "website",
+    "description",
+    "country",
+    "city",
+    "state",
+    "zip",
+    "address",
+    "optedOut",
+)
+
+_ALIASES = {
+    "firstname": ("first name", "first", "given name", "forename"),
+    "lastname": ("last name", "last", "surname", "family name"),
+    "phone": (
+        "phone number",
+        "mobile",
+        "mobile phone",
+        "mobile number",
+        "cell",
+        "cell phone",
+        "telephone",
+        "tel",
+        "whatsapp",
+        "whatsapp number",
+        "wa id",
+        "msisdn",
+    ),
+    "email": ("e-mail", "email address", "e-mail address", "mail"),
+    "type": ("contact type",),
+    "status": ("status name", "stage"),
+    "source": ("source name", "lead source"),
+    "groups": ("group", "group names", "lists", "list"),
+    "company": ("company name", "organization", "organisation", "org"),
+    "website": ("web site", "web", "url", "homepage"),
+    "description": ("notes", "note", "comment", "comments"),
+    "city": ("town",),
+    "state": ("province", "region"),
+    "zip": ("zip code", "postal code", "postcode", "postal"),
+    "address": ("street", "street address", "address line 1", "address1"),
+    "optedOut": ("opted out", "opt out", "unsubscribed"),
+}
+
+
+def folded(name: str) -> str:
+    """A column name as compared: case-insensitive, without spaces, dashes, dots or underscores."""
+    return re.sub(r"[\s_.\-]+", "", name).casefold()
+
+
+_BY_NAME = {folded(f): f for f in FIELDS} | {
+    folded(alias): field for field, aliases in _ALIASES.items() for alias in aliases
+}
+
+
+def custom_key(field: str) -> str | None:
+    """The key of a ``customFields.<key>`` target, None for a contact field."""
+    return field[len(CUSTOM_PREFIX) :] if field.startswith(CUSTOM_PREFIX) else None
+
+
+class Mapper:
+    """Resolves column names and field names against one header and one set of custom fields."""
+
+    def __init__(self, header: Sequence[str], fields: Sequence[CustomField]) -> None:
+        self.header = list(header)
+        self.fields = {f.key: f for f in fields}
+        self._by_label = {folded(f.label): f.key for f in fields} | {folded(f.key): f.key for f in fields}
+
+    def field_for_header(self, name: str) -> str | None:
+        """The target a column named ``name`` fills by default, if any."""
+        text = name.strip()
+        if text.casefold().startswith(CUSTOM_PREFIX.casefold()):
+            key = text[len(CUSTOM_PREFIX) :].strip()
+            return CUSTOM_PREFIX + key if key in self.fields else None
+        if (field := _BY_NAME.get(folded(text))) is not None:
+            return field
+        key = self._by_label.get(folded(text))
+        return CUSTOM_PREFIX + key if key else None
+
+    def target_field(self, name: str) -> str | None:
+        """A target named in an explicit mapping: a contact field name or ``customFields.<key>``."""
+        key = custom_key(name.strip())
+        if key is not None:
+            return CUSTOM_PREFIX + key if key in self.fields else None
+        return _BY_NAME.get(folded(name))
+
+    def column_index(self, name: str) -> int | None:
+        for exact in (True, False):
+            for i, column in enumerate(self.header):
+                if (column == name) if exact else (folded(column) == folded(name)):
+                    return i
+        return None
+
+    def by_header(self) -> list[ColumnTarget]:
+        targets: dict[str, int] = {}
+        for i, name in enumerate(self.header):
+            field = self.field_for_header(name)
+            if field is not None and field not in targets:
+                targets[field] = i
+        return [ColumnTarget(column=i, field=f) for f, i in targets.items()]
+
+    def explicit(self, mapping: Sequence[dict[str, Any]], errors: Errors) -> list[ColumnTarget]:
+        targets: list[ColumnTarget] = []
+        seen: set[str] = set()
+        for i, item in enumerate(mapping):
+            path = ("options", "mapping", i)
+            column = self.column_index(item["column"])
+            if column is None:
+                errors.add(ErrorCode.INVALID, f"The file has no column {item['column']!r}.", *path, "column")
+            field = self.target_field(item["field"])
+            if field is None:
+                errors.add(
+                    ErrorCode.INVALID,
+                    f"{item['field']!r} is neither a contact field nor customFields.<key> of a live field.",
+                    *path,
+                    "field",
+                )
+            elif field in seen:
+                errors.add(ErrorCode.INVALID, f"{field!r} is mapped twice.", *path, "field")
+            if column is not None and field is not None and field not in seen:
+                targets.append(ColumnTarget(column=column, field=field))
+            if field is not None:
+                seen.add(field)
+        return targets

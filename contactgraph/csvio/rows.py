@@ -1,0 +1,268 @@
+"""One CSV row into a contact's values, checked by the same rules as the API's, with the library in memory.
+
+The library (statuses, sources, groups, custom fields) is read once per job, so a row
+costs no database round trip here; duplicates and writes are the runner's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from ..models import (
+    Contact,
+    ContactType,
+    CustomField,
+    CustomFieldType,
+    CustomValue,
+    DomainError,
+    ErrorCode,
+    Group,
+    SearchKeys,
+    Source,
+    Status,
+    utcnow,
+)
+from ..models.custom_values import StoredValue, coerce_value
+from ..models.import_job import ImportPlan
+from ..models.library import name_key
+from ..models.phones import normalize_phone
+from ..models.text import clean_name, clean_text, clean_url, normalize_email
+from .mapping import custom_key
+
+_TRUE = {"true", "yes", "y", "1", "x", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+@dataclass
+class Library:
+    """A workspace's library, by the names a file uses."""
+
+    statuses: dict[str, PydanticObjectId]
+    sources: dict[str, PydanticObjectId]
+    groups: dict[str, PydanticObjectId]
+    fields: dict[str, CustomField]
+
+    @classmethod
+    async def load(cls, workspace_id: PydanticObjectId) -> Library:
+        def by_name(entries: Sequence[Status | Source | Group]) -> dict[str, PydanticObjectId]:
+            return {e.name_key: e.id for e in entries}  # type: ignore[misc]
+
+        return cls(
+            statuses=by_name(await Status.in_workspace(workspace_id)),
+            sources=by_name(await Source.in_workspace(workspace_id)),
+            groups=by_name(await Group.in_workspace(workspace_id)),
+            fields={f.key: f for f in await CustomField.in_workspace(workspace_id)},
+        )
+
+    @property
+    def required_fields(self) -> list[CustomField]:
+        return [f for f in self.fields.values() if f.required]
+
+
+@dataclass
+class RowProblem:
+    column: str | None
+    code: ErrorCode
+    message: str
+
+
+@dataclass
+class ParsedRow:
+    number: int
+    cells: list[str]
+    values: dict[str, Any] = field(default_factory=dict)
+    custom: dict[PydanticObjectId, StoredValue] = field(default_factory=dict)
+    group_ids: list[PydanticObjectId] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def phone(self) -> str | None:
+        return self.values.get("phone")
+
+    @property
+    def email(self) -> str | None:
+        return self.values.get("email")
+
+
+def plain_text(cell: str) -> str:
+    """A cell without the quote an export puts before text a spreadsheet would run as a formula."""
+    if cell.startswith("'") and cell[1:2] in _FORMULA_START:
+        return cell[1:]
+    return cell
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().casefold()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise DomainError(ErrorCode.INVALID, f"{text!r} is not true or false (yes/no, 1/0).")
+
+
+def custom_value(definition: CustomField, text: str) -> StoredValue:
+    """A cell's text as the value its custom field stores, read and checked as a bot's text is.
+
+    A decimal comma (``1,5``, as European spreadsheets write it) reads as a decimal point.
+    """
+    if definition.type is CustomFieldType.NUMBER and "," in text and "." not in text:
+        text = text.replace(",", ".")
+    return coerce_value(definition, text)
+
+
+class RowReader:
+    """Turns rows of one file into contact values, for one job."""
+
+    def __init__(
+        self,
+        header: Sequence[str],
+        plan: ImportPlan,
+        library: Library,
+        text_limits: Mapping[str, int],
+    ) -> None:
+        self.header = list(header)
+        self.plan = plan
+        self.library = library
+        self.columns = {t.field: t.column for t in plan.columns}
+        self._text_limits = text_limits
+        self._parsers: dict[str, Callable[[str], Any]] = {
+            "firstname": clean_name,
+            "lastname": clean_name,
+            "phone": lambda text: normalize_phone(text, plan.default_region),
+            "email": normalize_email,
+            "website": clean_url,
+            "type": self._type,
+            "optedOut": parse_bool,
+            **{name: self._text(limit) for name, limit in text_limits.items()},
+        }
+
+    def column_name(self, target: str) -> str | None:
+        index = self.columns.get(target)
+        return self.header[index] if index is not None and index < len(self.header) else None
+
+    def parse(self, number: int, cells: list[str]) -> ParsedRow:
+        row = ParsedRow(number, cells)
+        for target in self.plan.columns:
+            text = plain_text(cells[target.column].strip()) if target.column < len(cells) else ""
+            if not text:
+                continue
+            try:
+                self._read(row, target.field, text)
+            except DomainError as error:
+                row.problems.append(RowProblem(self.column_name(target.field), error.code, error.message))
+        for group_id in self.plan.group_ids:
+            if group_id not in row.group_ids:
+                row.group_ids.append(group_id)
+        return row
+
+    def _read(self, row: ParsedRow, target: str, text: str) -> None:
+        key = custom_key(target)
+        if key is not None:
+            definition = self.library.fields[key]
+            row.custom[definition.id] = custom_value(definition, text)  # type: ignore[index]
+        elif target in ("status", "source"):
+            row.values[f"{target}_id"] = self._entry(target, text)
+        elif target == "groups":
+            row.group_ids.extend(g for g in self._groups(text) if g not in row.group_ids)
+        elif target == "optedOut":
+            row.values["opted_out"] = parse_bool(text)
+        else:
+            row.values[target] = self._parsers[target](text)
+
+    def _text(self, limit: int) -> Callable[[str], str | None]:
+        return lambda text: clean_text(text, max_length=limit)
+
+    def _type(self, text: str) -> ContactType:
+        try:
+            return ContactType(text.strip().upper())
+        except ValueError:
+            raise DomainError(ErrorCode.INVALID, "type is LEAD, CUSTOMER or GUEST.") from None
+
+    def _entry(self, kind: str, text: str) -> PydanticObjectId:
+        """A status or source by name; an unknown name takes the default when the options give one."""
+        known = self.library.statuses if kind == "status" else self.library.sources
+        found = known.get(name_key(text))
+        default = self.plan.default_status_id if kind == "status" else self.plan.default_source_id
+        if found is None and default is None:
+            raise DomainError(ErrorCode.NOT_FOUND, f"No {kind} named {text!r} in this workspace.")
+        return found or default  # type: ignore[return-value]
+
+    def _groups(self, text: str) -> list[PydanticObjectId]:
+        found = []
+        for part in text.split(";"):
+            name = part.strip()
+            if not name:
+                continue
+            if name_key(name) in self.library.groups:
+                found.append(self.library.groups[name_key(name)])
+                continue
+            for piece in (p.strip() for p in name.split(",")):
+                if piece and name_key(piece) not in self.library.groups:
+                    raise DomainError(ErrorCode.NOT_FOUND, f"No group named {piece!r} in this workspace.")
+                if piece:
+                    found.append(self.library.groups[name_key(piece)])
+        return found
+
+    # ------------------------------------------------------------ what a row makes
+
+    def new_contact(self, row: ParsedRow, workspace_id: PydanticObjectId) -> Contact | list[RowProblem]:
+        """The contact a row creates, or what it lacks for that."""
+        values = dict(row.values)
+        values.setdefault("status_id", self.plan.default_status_id)
+        values.setdefault("source_id", self.plan.default_source_id)
+        missing = [
+            RowProblem(
+                self.column_name(target), ErrorCode.REQUIRED, f"{target} is required for a new contact."
+            )
+            for target, name in (
+                ("firstname", "firstname"),
+                ("lastname", "lastname"),
+                ("phone", "phone"),
+                ("status", "status_id"),
+                ("source", "source_id"),
+            )
+            if values.get(name) is None
+        ]
+        missing += [
+            RowProblem(
+                self.column_name(f"customFields.{f.key}"),
+                ErrorCode.REQUIRED,
+                f"Custom field {f.key!r} is required.",
+            )
+            for f in self.library.required_fields
+            if row.custom.get(f.id) is None  # type: ignore[call-overload]
+        ]
+        if missing:
+            return missing
+        if values.get("opted_out"):
+            values["opted_out_at"] = utcnow()
+        return Contact(
+            workspace_id=workspace_id,
+            **values,
+            group_ids=row.group_ids,
+            custom_values=[CustomValue(field_id=k, value=v) for k, v in row.custom.items()],
+            keys=SearchKeys.of(values["firstname"], values["lastname"]),
+        )
+
+    def changes(self, before: Contact, row: ParsedRow) -> dict[str, Any]:
+        """What a row changes in an existing contact: its non-empty values that differ."""
+        changes = {k: v for k, v in row.values.items() if getattr(before, k) != v}
+        groups = [*before.group_ids, *(g for g in row.group_ids if g not in before.group_ids)]
+        if groups != before.group_ids:
+            changes["group_ids"] = groups
+        if row.custom:
+            merged = Contact.merge_values(before.custom_values, row.custom)
+            if merged != before.custom_values:
+                changes["custom_values"] = [item.model_dump() for item in merged]
+        if "opted_out" in changes:
+            changes["opted_out_at"] = utcnow() if changes["opted_out"] else None
+        if {"firstname", "lastname"} & changes.keys():
+            first = changes.get("firstname", before.firstname)
+            last = changes.get("lastname", before.lastname)
+            changes["keys"] = SearchKeys.of(first, last).model_dump()
+        return changes

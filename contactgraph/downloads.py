@@ -1,0 +1,131 @@
+"""CSV downloads over plain HTTP, with the bearer token: the contact export, the custom-field
+definitions, and an import's error report. Each streams, so memory does not grow with the rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import GraphQLInputType
+from graphql.utilities import coerce_input_value, validate_input_value
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from strawberry.types.arguments import convert_argument
+
+from .auth import context_for
+from .csvio.export import DELIMITERS, contacts_csv, custom_fields_csv
+from .csvio.report import error_report_csv
+from .models import Agent, DomainError, DomainErrors, ErrorCode, Permission
+from .models.access import contact_scope
+from .resolvers.contact_filter import contact_query
+from .resolvers.imports import visible_job
+from .schema import Schema
+from .schema.contacts import ContactFilter
+from .schema.guards import camel
+from .schema.inputs import given
+from .settings import Settings
+
+_STATUS = {ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403, ErrorCode.LIMIT_EXCEEDED: 400}
+
+
+def _error(status: int, code: str, message: str, field: list[str] | None = None) -> Response:
+    error: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+    if field is not None:
+        error["extensions"]["field"] = field
+    return JSONResponse({"errors": [error]}, status_code=status)
+
+
+def _domain_error(error: DomainError | DomainErrors) -> Response:
+    first = error.errors[0] if isinstance(error, DomainErrors) else error
+    field = [camel(p) for p in first.field] if first.field is not None else None
+    return _error(_STATUS.get(first.code, 400), first.code.value, first.message, field)
+
+
+def _csv(chunks: AsyncIterator[bytes], filename: str) -> Response:
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+class Downloads:
+    """The download endpoints of one application."""
+
+    def __init__(self, settings: Settings, schema: Schema) -> None:
+        self.settings = settings
+        self.schema = schema
+
+    async def _caller(self, request: Request, permission: Permission) -> Agent | Response:
+        context = await context_for(self.settings, request.headers.get("authorization"))
+        if context.agent is None:
+            return _error(
+                401, "UNAUTHENTICATED", "A valid API token is required (Authorization: Bearer <token>)."
+            )
+        if not context.agent.can(permission):
+            return _error(403, "FORBIDDEN", f"This needs the {permission.value} permission.")
+        return context.agent
+
+    def _delimiter(self, request: Request) -> str:
+        name = request.query_params.get("delimiter", "comma")
+        if name not in DELIMITERS:
+            raise DomainError(ErrorCode.INVALID, "delimiter is comma, semicolon or tab.", ["delimiter"])
+        return DELIMITERS[name]
+
+    def contact_filter(self, request: Request) -> dict[str, Any]:
+        """``filter`` (a ContactFilter as JSON, read as the ``contacts`` query reads it) and ``ids``."""
+        raw = request.query_params.get("filter")
+        problems: list[str] = []
+        value: Any = {}
+        if raw:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                raise DomainError(ErrorCode.INVALID, "filter is not JSON.", ["filter"]) from None
+            graphql_type: GraphQLInputType = self.schema._schema.get_type("ContactFilter")  # type: ignore[assignment]
+            validate_input_value(value, graphql_type, lambda error, *_: problems.append(error.message))
+            if problems:
+                raise DomainError(ErrorCode.INVALID, f"filter is not a ContactFilter: {problems[0]}", ["filter"])
+            value = coerce_input_value(value, graphql_type)
+        converter = self.schema.schema_converter
+        found = given(convert_argument(value, ContactFilter, converter.scalar_registry, self.schema.config))
+        for item in found.get("custom_fields") or []:
+            if "in_" in item:
+                item["in"] = item.pop("in_")
+        ids = [i for value in request.query_params.getlist("ids") for i in value.split(",") if i]
+        if ids:
+            found["ids"] = [i for i in found["ids"] if i in ids] if found.get("ids") is not None else ids
+        return found  # type: ignore[no-any-return]
+
+    async def contacts(self, request: Request) -> Response:
+        agent = await self._caller(request, Permission.CONTACT_EXPORT)
+        if isinstance(agent, Response):
+            return agent
+        try:
+            query = await contact_query(contact_scope(agent), self.contact_filter(request))
+            delimiter = self._delimiter(request)
+        except (DomainError, DomainErrors) as error:
+            return _domain_error(error)
+        return _csv(contacts_csv(agent.workspace_id, query, delimiter), "contacts.csv")
+
+    async def custom_fields(self, request: Request) -> Response:
+        agent = await self._caller(request, Permission.CONTACT_EXPORT)
+        if isinstance(agent, Response):
+            return agent
+        try:
+            delimiter = self._delimiter(request)
+        except DomainError as error:
+            return _domain_error(error)
+        return _csv(custom_fields_csv(agent.workspace_id, delimiter), "custom-fields.csv")
+
+    async def import_errors(self, request: Request) -> Response:
+        agent = await self._caller(request, Permission.CONTACT_IMPORT)
+        if isinstance(agent, Response):
+            return agent
+        try:
+            job = await visible_job(agent, request.path_params["job_id"])
+        except DomainError as error:
+            return _domain_error(error)
+        return _csv(error_report_csv(job), "import-errors.csv")

@@ -1,0 +1,133 @@
+"""What a webhook receives: an event as JSON, its contact shown as the API shows it.
+
+``{id, type, workspaceId, occurredAt, data}``; ``data`` holds the contact (global ids,
+E.164 phone, custom fields by key), the agent who made the change, the fields an
+update changed, and for a status change both statuses as ``{id, name, color}``.
+Statuses and custom-field keys are read when the delivery is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from beanie import PydanticObjectId
+
+from ..ids import encode_id
+from ..models import Contact, CustomField, Status
+from ..models.base import format_datetime
+from ..models.custom_values import value_to_json
+from ..models.phones import wa_id
+from .outbox import Event, EventType
+
+D = TypeVar("D", Status, CustomField)
+
+_API_NAMES = {"custom_values": "customFields"}
+
+
+def _gid(kind: str, oid: PydanticObjectId | None) -> str | None:
+    return encode_id(kind, oid) if oid is not None else None
+
+
+def _when(moment: Any) -> str | None:
+    return format_datetime(moment) if moment is not None else None
+
+
+def api_name(field: str) -> str:
+    """A stored field's name as the API spells it (``status_id`` → ``statusId``)."""
+    if field in _API_NAMES:
+        return _API_NAMES[field]
+    head, *rest = field.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def contact_json(contact: Contact, fields: dict[Any, CustomField]) -> dict[str, Any]:
+    custom = {}
+    for item in contact.custom_values:
+        field = fields.get(item.field_id)
+        if field is not None and field.workspace_id == contact.workspace_id and field.live:
+            custom[field.key] = value_to_json(item.value)
+    return {
+        "id": _gid("Contact", contact.id),
+        "firstname": contact.firstname,
+        "lastname": contact.lastname,
+        "fullName": f"{contact.firstname} {contact.lastname}",
+        "phone": contact.phone,
+        "waId": wa_id(contact.phone),
+        "otherPhones": list(contact.other_phones),
+        "email": contact.email,
+        "type": contact.type.value,
+        "statusId": _gid("ContactStatus", contact.status_id),
+        "sourceId": _gid("ContactSource", contact.source_id),
+        "groupIds": [_gid("Group", g) for g in contact.group_ids],
+        "assignedAgentId": _gid("Agent", contact.assigned_agent_id),
+        "company": contact.company,
+        "website": contact.website,
+        "description": contact.description,
+        "country": contact.country,
+        "city": contact.city,
+        "state": contact.state,
+        "zip": contact.zip,
+        "address": contact.address,
+        "customFields": custom,
+        "optedOut": contact.opted_out,
+        "optedOutAt": _when(contact.opted_out_at),
+        "statusChangedAt": _when(contact.status_changed_at),
+        "createdAt": _when(contact.created_at),
+        "updatedAt": _when(contact.updated_at),
+    }
+
+
+def status_json(event: Event, oid: PydanticObjectId | None, statuses: dict[Any, Status]) -> Any:
+    """``{id, name, color}``; name and colour are null for a status deleted since."""
+    if oid is None:
+        return None
+    status = statuses.get(oid)
+    if status is not None and status.workspace_id != event.workspace_id:
+        status = None
+    return {
+        "id": _gid("ContactStatus", oid),
+        "name": status.name if status else None,
+        "color": status.color if status else None,
+    }
+
+
+def payload(
+    event: Event,
+    contact: Contact | None,
+    statuses: dict[Any, Status],
+    fields: dict[Any, CustomField],
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "contact": contact_json(contact, fields) if contact is not None else None,
+        "agentId": _gid("Agent", event.agent_id),
+    }
+    if event.type is EventType.UPDATED:
+        data["changed"] = [api_name(f) for f in event.data.get("changed", [])]
+    if event.type is EventType.STATUS_CHANGED:
+        data["fromStatus"] = status_json(event, event.from_status_id, statuses)
+        data["toStatus"] = status_json(event, event.to_status_id, statuses)
+    return {
+        "id": _gid("Event", event.id),
+        "type": event.type.value,
+        "workspaceId": _gid("Workspace", event.workspace_id),
+        "occurredAt": format_datetime(event.occurred_at),
+        "data": data,
+    }
+
+
+async def _by_ids(model: type[D], ids: set[PydanticObjectId]) -> list[D]:
+    return await model.find({"_id": {"$in": sorted(ids)}}).to_list() if ids else []
+
+
+async def payloads(events: Iterable[Event]) -> dict[PydanticObjectId, dict[str, Any]]:
+    """Each event's body by event id, in two queries whatever their number."""
+    events = list(events)
+    contacts = {
+        e.id: Contact.model_validate(e.data["contact"]) for e in events if e.data.get("contact") is not None
+    }
+    status_ids = {s for e in events for s in (e.from_status_id, e.to_status_id) if s is not None}
+    field_ids = {v.field_id for c in contacts.values() for v in c.custom_values}
+    statuses = {s.id: s for s in await _by_ids(Status, status_ids)}
+    fields = {f.id: f for f in await _by_ids(CustomField, field_ids)}
+    return {e.id: payload(e, contacts.get(e.id), statuses, fields) for e in events}  # type: ignore[misc]

@@ -1,0 +1,81 @@
+"""duplicateContact: a second record copied from a contact, with a phone of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Agent, Contact, ErrorCode, Errors, Group, SearchKeys
+from ..models.phone_claims import holding
+from ..models.phones import normalize_phone
+from ..models.text import normalize_email
+from . import contact_writes
+from .contact_input import GROUPS_MAX, email_taken, phone_taken
+from .contacts import visible_contact
+from .refs import duplicates_as, fetch_many
+
+# What the copy takes from the original; its phone, email and groups come from the input.
+COPIED = (
+    "firstname",
+    "lastname",
+    "type",
+    "status_id",
+    "source_id",
+    "assigned_agent_id",
+    "company",
+    "country",
+    "city",
+    "state",
+    "zip",
+    "address",
+    "custom_values",
+    "opted_out",
+    "opted_out_at",
+    "group_ids",
+)
+
+
+async def duplicate_contact(agent: Agent, global_id: str, given: dict[str, Any]) -> Contact:
+    """A new contact like the original, without its history or interactions."""
+    errors = Errors()
+    original = await errors.check_async([], visible_contact, agent, global_id, "id")
+    values = await errors.check_async(["input"], _own_values, agent, given)
+    errors.raise_any()
+    assert original is not None and values is not None
+    copied = {name: getattr(original, name) for name in COPIED}
+    copy = Contact(
+        workspace_id=agent.workspace_id,
+        **{**copied, **values},
+        keys=SearchKeys.of(original.firstname, original.lastname),
+    )
+    with duplicates_as(
+        {
+            "phone": phone_taken(copy.phone, ["input", "phone"]),
+            "email": email_taken(copy.email, ["input", "email"]),
+        }
+    ):
+        await contact_writes.insert(agent, copy)
+    return copy
+
+
+async def _own_values(agent: Agent, given: dict[str, Any]) -> dict[str, Any]:
+    """The copy's phone, email and groups, checked (unique phone and email) and stored as such."""
+    errors = Errors()
+    values: dict[str, Any] = {}
+    values["phone"] = errors.check(["phone"], normalize_phone, given["phone"])
+    if given.get("email") is not None:
+        values["email"] = errors.check(["email"], normalize_email, given["email"])
+    if given.get("group_ids") is not None:
+        if len(given["group_ids"]) > GROUPS_MAX:
+            errors.add(ErrorCode.LIMIT_EXCEEDED, f"At most {GROUPS_MAX} groups.", "group_ids")
+        else:
+            groups = await errors.check_async(
+                [], fetch_many, Group, agent.workspace_id, given["group_ids"], "group_ids"
+            )
+            values["group_ids"] = list(dict.fromkeys(g.id for g in groups or []))
+    phone, email = values["phone"], values.get("email")
+    if phone and await Contact.find_one(holding(agent.workspace_id, phone)):
+        errors.items.append(phone_taken(phone, ["phone"]))
+    if email and await Contact.find_one({"workspace_id": agent.workspace_id, "email": email}):
+        errors.items.append(email_taken(email, ["email"]))
+    errors.raise_any()
+    return values

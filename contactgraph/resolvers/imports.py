@@ -1,0 +1,292 @@
+"""CSV imports: starting a job, reading it, cancelling it, following it, and noticing dead ones.
+
+A job runs in an asyncio task of the process that received its file (the file waits on
+that machine's disk). While it runs it renews a lease on its document after every
+batch; a job whose lease ran out belongs to a process that died, and is marked FAILED
+with the counts it had reached, by whichever process next looks (at start-up, or when
+the job is read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+
+from ..csvio import progress, storage
+from ..csvio.decoding import read_header
+from ..csvio.mapping import Mapper
+from ..ids import decode_id, encode_id
+from ..models import Agent, CustomField, DomainError, ErrorCode, Errors, Group, Source, Status, utcnow
+from ..models.base import as_utc
+from ..models.import_job import (
+    ACTIVE_STATES,
+    ColumnTarget,
+    DuplicateKey,
+    ImportJob,
+    ImportPlan,
+    ImportRowError,
+    ImportState,
+    OnDuplicate,
+    StoredUpload,
+)
+from ..settings import Settings
+from .import_runner import ImportRunner
+from .pagination import page_size
+from .refs import fetch, fetch_many, not_found
+
+DIED = "The server running the import stopped; the rows counted were written."
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def upload_directory(settings: Settings) -> Path:
+    return Path(settings.import_dir or Path(tempfile.gettempdir()) / "contactgraph-imports")
+
+
+# ---------------------------------------------------------------- start
+
+
+async def start_import(
+    agent: Agent, settings: Settings, upload: Any, options: dict[str, Any] | None
+) -> ImportJob:
+    """Store the upload, check the options against its header, and start the job; nothing is kept on error."""
+    try:
+        path, size, encoding = await storage.store(upload, upload_directory(settings), settings.import_max_bytes)
+    finally:
+        await upload.close()  # the server's spooled copy: the job reads its own
+    try:
+        if size == 0:
+            raise DomainError(ErrorCode.INVALID, "The file is empty.", ["file"])
+        delimiter, header = await asyncio.to_thread(read_header, path, encoding)
+        if not any(header):
+            raise DomainError(ErrorCode.INVALID, "The file's first row names no column.", ["file"])
+        plan = await _plan(agent, header, options or {})
+        now = utcnow()
+        job = ImportJob(
+            workspace_id=agent.workspace_id,
+            agent_id=agent.id,  # type: ignore[arg-type]
+            plan=plan,
+            upload=StoredUpload(
+                path=str(path),
+                size=size,
+                encoding=encoding,
+                delimiter=delimiter,
+                header=header,
+                filename=getattr(upload, "filename", None),
+            ),
+            lease_until=now + timedelta(seconds=settings.import_lease_seconds),
+            created_at=now,
+        )
+        await job.insert()
+    except BaseException:
+        storage.discard(path)
+        raise
+    runner = ImportRunner(
+        job, agent, settings.import_batch_size, timedelta(seconds=settings.import_lease_seconds)
+    )
+    task = asyncio.create_task(runner.run(), name=f"import {job.id}")
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+    return job
+
+
+async def _plan(agent: Agent, header: list[str], given: dict[str, Any]) -> ImportPlan:
+    """The options checked: every problem reported at once, as ``options.<field>``."""
+    errors = Errors()
+    workspace_id = agent.workspace_id
+    mapper = Mapper(header, await CustomField.in_workspace(workspace_id))
+    mapping = given.get("mapping")
+    columns = mapper.explicit(mapping, errors) if mapping is not None else mapper.by_header()
+    keys = given.get("duplicate_check")
+    on_duplicate = OnDuplicate(given.get("on_duplicate") or OnDuplicate.SKIP)
+    status = source = None
+    if given.get("default_status_id") is not None:
+        status = await errors.check_async(
+            ["options"], fetch, Status, workspace_id, given["default_status_id"], "default_status_id"
+        )
+    if given.get("default_source_id") is not None:
+        source = await errors.check_async(
+            ["options"], fetch, Source, workspace_id, given["default_source_id"], "default_source_id"
+        )
+    groups = await errors.check_async(
+        ["options"], fetch_many, Group, workspace_id, given.get("group_ids") or [], "group_ids"
+    )
+    region = given.get("default_region")
+    if region is not None and region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
+        errors.add(
+            ErrorCode.INVALID,
+            f"{region!r} is not an ISO country code such as PT or US.",
+            "options",
+            "default_region",
+        )
+    _required_columns(errors, columns, on_duplicate, status is not None, source is not None, header)
+    errors.raise_any()
+    return ImportPlan(
+        columns=columns,
+        duplicate_keys=[DuplicateKey.PHONE] if keys is None else list(dict.fromkeys(keys)),
+        on_duplicate=on_duplicate,
+        default_status_id=status.id if status else None,
+        default_source_id=source.id if source else None,
+        group_ids=[g.id for g in groups or []],  # type: ignore[misc]
+        default_region=region.strip().upper() if region else None,
+        dry_run=bool(given.get("dry_run")),
+    )
+
+
+def _required_columns(
+    errors: Errors,
+    columns: Sequence[ColumnTarget],
+    on_duplicate: OnDuplicate,
+    default_status: bool,
+    default_source: bool,
+    header: list[str],
+) -> None:
+    """What the file must give; without it no row could be imported.
+
+    Updating existing contacts needs only a way to find them (a phone or an email);
+    creating them needs names, a phone, and a status and source (a column or a default).
+    """
+    mapped = {c.field for c in columns}
+    names = ", ".join(repr(h) for h in header[:20])
+    if not {"phone", "email"} & mapped:
+        errors.add(
+            ErrorCode.REQUIRED,
+            f"No column gives the phone; the file's columns are {names}.",
+            "options",
+            "mapping",
+        )
+    if on_duplicate is OnDuplicate.UPDATE:
+        return
+    for field in ("firstname", "lastname", "phone"):
+        if field not in mapped and (field != "phone" or "email" in mapped):
+            errors.add(
+                ErrorCode.REQUIRED,
+                f"No column gives {field}; the file's columns are {names}.",
+                "options",
+                "mapping",
+            )
+    if "status" not in mapped and not default_status:
+        errors.add(
+            ErrorCode.REQUIRED, "No status column: give defaultStatusId.", "options", "default_status_id"
+        )
+    if "source" not in mapped and not default_source:
+        errors.add(
+            ErrorCode.REQUIRED, "No source column: give defaultSourceId.", "options", "default_source_id"
+        )
+
+
+# ---------------------------------------------------------------- read, cancel, follow
+
+
+async def visible_job(agent: Agent, global_id: str, path: str = "id") -> ImportJob:
+    """A job of the agent's workspace, marked FAILED first if the process running it died."""
+    oid = decode_id(global_id, "ImportJob")
+    job = await ImportJob.find_one({"_id": oid, "workspace_id": agent.workspace_id}) if oid else None
+    if job is None:
+        raise not_found("import").at(path)
+    return await _unless_dead(job)
+
+
+async def find_job(agent: Agent, global_id: str) -> ImportJob | None:
+    try:
+        return await visible_job(agent, global_id)
+    except DomainError:
+        return None
+
+
+async def cancel_import(agent: Agent, global_id: str) -> ImportJob:
+    """A queued job ends at once; a running one once the batch it is writing is written."""
+    job = await visible_job(agent, global_id)
+    if job.state.finished and job.state is not ImportState.CANCELLED:
+        raise DomainError(ErrorCode.BLOCKED, f"The import is {job.state.value} already.", ["id"])
+    collection = ImportJob.get_pymongo_collection()
+    mine = {"_id": job.id, "workspace_id": job.workspace_id}
+    cancelled = await collection.update_one(
+        {**mine, "state": ImportState.QUEUED.value},
+        {"$set": {"state": ImportState.CANCELLED.value, "finished_at": utcnow()}},
+    )
+    if not cancelled.matched_count:
+        await collection.update_one(
+            {**mine, "state": ImportState.RUNNING.value}, {"$set": {"cancel_requested": True}}
+        )
+    return await visible_job(agent, global_id)
+
+
+async def job_errors(job: ImportJob, first: int | None, after: str | None) -> list[ImportRowError]:
+    """The job's row errors in file order; ``after`` is how many were read already."""
+    size, _ = page_size(first, None)
+    start = 0
+    if after is not None:
+        if not after.isdigit() or len(after) > 12:
+            raise DomainError(
+                ErrorCode.INVALID, 'after is the number of errors already read, e.g. "50".', ["after"]
+            )
+        start = int(after)
+    query = {"workspace_id": job.workspace_id, "job_id": job.id, "seq": {"$gte": start}}
+    return await ImportRowError.find(query).sort("seq").limit(size).to_list()
+
+
+async def job_progress(agent: Agent, job: ImportJob, poll_seconds: float) -> AsyncIterator[ImportJob]:
+    """The job now, then each new state: every batch this process runs, else read every ``poll_seconds``."""
+    global_id = encode_id("ImportJob", job.id)  # type: ignore[arg-type]
+    with progress.watch(job.id) as updates:  # type: ignore[arg-type]
+        job = await visible_job(agent, global_id, "jobId")  # anything written before the watch began
+        yield job
+        while not job.state.finished:
+            try:
+                latest = await asyncio.wait_for(updates.get(), poll_seconds)
+            except TimeoutError:
+                latest = await visible_job(agent, global_id, "jobId")
+            if _moved(job, latest):
+                job = latest
+                yield job
+
+
+def _moved(before: ImportJob, after: ImportJob) -> bool:
+    return (after.state, after.processed_rows, after.total_rows) != (
+        before.state,
+        before.processed_rows,
+        before.total_rows,
+    )
+
+
+# ---------------------------------------------------------------- dead processes
+
+
+async def _unless_dead(job: ImportJob) -> ImportJob:
+    if job.state.finished or as_utc(job.lease_until) >= utcnow():
+        return job
+    await _mark_dead(job)
+    return await ImportJob.get(job.id) or job
+
+
+async def _mark_dead(job: ImportJob) -> bool:
+    """Fail a job whose lease ran out, unless its runner renewed the lease meanwhile."""
+    result = await ImportJob.get_pymongo_collection().update_one(
+        {"_id": job.id, "state": {"$in": ACTIVE_STATES}, "lease_until": job.lease_until},
+        {"$set": {"state": ImportState.FAILED.value, "finished_at": utcnow(), "failure": DIED}},
+    )
+    if result.modified_count:
+        storage.discard(job.upload.path)
+    return bool(result.modified_count)
+
+
+async def fail_dead_jobs() -> int:
+    """Mark FAILED every job whose process died (its lease ran out): what start-up runs."""
+    stale = await ImportJob.find(
+        {"state": {"$in": ACTIVE_STATES}, "lease_until": {"$lt": utcnow()}}
+    ).to_list()
+    return sum([await _mark_dead(job) for job in stale])
+
+
+async def stop_running() -> None:
+    """Stop this process's jobs (at shutdown): each is marked FAILED with its counts."""
+    tasks = list(_tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

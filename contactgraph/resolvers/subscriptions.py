@@ -1,0 +1,78 @@
+"""Which status changes a subscriber hears, and the stream of them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+
+from ..events import Event, EventType
+from ..events.broker import SubscriberOverflow
+from ..events.bus import current_broker
+from ..ids import decode_id
+from ..models import Agent, DomainError, ErrorCode
+from .contact_filter import LIST_MAX
+from .refs import KIND
+
+
+def _ids(kind: str, global_ids: Sequence[str] | None, argument: str) -> frozenset[ObjectId] | None:
+    """The ids a filter argument names (None: not given); ids of another kind match nothing."""
+    if global_ids is None:
+        return None
+    if len(global_ids) > LIST_MAX:
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {LIST_MAX} ids.", [argument])
+    return frozenset(oid for g in global_ids if (oid := decode_id(g, KIND[kind])) is not None)
+
+
+@dataclass(frozen=True)
+class StatusChangeFilter:
+    """A subscriber's workspace, what it may see, and what it asked for."""
+
+    workspace_id: ObjectId
+    own_agent_id: ObjectId | None  # a view-own agent hears only of contacts then assigned to them
+    status_ids: frozenset[ObjectId] | None = None
+    group_ids: frozenset[ObjectId] | None = None
+    contact_ids: frozenset[ObjectId] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        agent: Agent,
+        status_ids: Sequence[str] | None,
+        group_ids: Sequence[str] | None,
+        contact_ids: Sequence[str] | None,
+    ) -> StatusChangeFilter:
+        return cls(
+            workspace_id=agent.workspace_id,
+            own_agent_id=agent.id if agent.sees_only_own else None,
+            status_ids=_ids("Status", status_ids, "statusIds"),
+            group_ids=_ids("Group", group_ids, "groupIds"),
+            contact_ids=_ids("Contact", contact_ids, "contactIds"),
+        )
+
+    def accepts(self, event: Event) -> bool:
+        if event.type != EventType.STATUS_CHANGED or event.workspace_id != self.workspace_id:
+            return False
+        contact: dict[str, Any] = event.data.get("contact") or {}
+        return (
+            (self.own_agent_id is None or contact.get("assigned_agent_id") == self.own_agent_id)
+            and (self.status_ids is None or event.to_status_id in self.status_ids)
+            and (self.group_ids is None or not self.group_ids.isdisjoint(contact.get("group_ids") or ()))
+            and (self.contact_ids is None or event.contact_id in self.contact_ids)
+        )
+
+
+async def status_changes(watch: StatusChangeFilter) -> AsyncGenerator[Event, None]:
+    """The status changes ``watch`` accepts, as they are committed, until the subscriber leaves."""
+    async with current_broker().subscribe(watch.accepts) as subscriber:
+        try:
+            async for event in subscriber:
+                yield event
+        except SubscriberOverflow as overflow:
+            raise DomainError(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"More than {overflow.size} status changes waited unread, so this subscription"
+                " was closed; subscribe again.",
+            ) from overflow

@@ -1,0 +1,189 @@
+"""CSV import: the job, its options, its row errors, and following it live."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry import Private
+from strawberry.file_uploads import Upload
+
+from ..ids import encode_id
+from ..loaders.context import Info
+from ..models import ErrorCode, Permission
+from ..models.import_job import DuplicateKey, ImportState, OnDuplicate
+from ..models.import_job import ImportJob as ImportJobDoc
+from ..models.import_job import ImportRowError as ImportRowErrorDoc
+from ..resolvers import imports
+from .common import Node, UserError
+from .fields import mutation, query, subscription
+from .inputs import given
+
+IMPORT = Permission.CONTACT_IMPORT
+
+strawberry.enum(ImportState, name="ImportState")
+strawberry.enum(DuplicateKey, name="DuplicateKey")
+strawberry.enum(OnDuplicate, name="OnDuplicate")
+
+
+@strawberry.input
+class ColumnMapping:
+    column: str = strawberry.field(description="a column of the file's header row")
+    field: str = strawberry.field(
+        description='a contact field name (firstname, phone, status, groups, …) or "customFields.<key>"'
+    )
+
+
+@strawberry.input
+class ImportOptions:
+    mapping: list[ColumnMapping] | None = strawberry.field(
+        default=None,
+        description=(
+            "default: columns named like contact fields (any case and spacing, or a common alias such as"
+            ' "First Name", "Mobile", "E-mail") or custom fields (key, label or customFields.<key>)'
+        ),
+    )
+    duplicate_check: list[DuplicateKey] | None = strawberry.field(
+        default_factory=lambda: [DuplicateKey.PHONE],
+        description="a row is a duplicate when one of these matches a contact or an earlier row of the file",
+    )
+    on_duplicate: OnDuplicate | None = strawberry.field(
+        default=OnDuplicate.SKIP,
+        description="SKIP counts duplicates; UPDATE writes the row's non-empty values into the contact",
+    )
+    default_status_id: strawberry.ID | None = strawberry.field(
+        default=None, description="for rows without a status, or with a name the workspace lacks"
+    )
+    default_source_id: strawberry.ID | None = strawberry.field(
+        default=None, description="for rows without a source, or with a name the workspace lacks"
+    )
+    group_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="every imported contact joins these groups"
+    )
+    default_region: str | None = strawberry.field(
+        default=None,
+        description="ISO country for numbers written without a country code; none: such rows fail",
+    )
+    dry_run: bool | None = strawberry.field(
+        default=False,
+        description="run the whole job (checks, duplicates, counts, errors) and write no contact",
+    )
+
+
+@strawberry.type
+class ImportRowError:
+    row: int = strawberry.field(description="the row's number in the file, the header being row 1")
+    column: str | None = strawberry.field(description="the header of the column at fault, if one is")
+    code: ErrorCode
+    message: str
+
+    @classmethod
+    def from_doc(cls, doc: ImportRowErrorDoc) -> Self:
+        return cls(row=doc.row, column=doc.column, code=doc.code, message=doc.message)
+
+
+def _report_url(info: Info, job: ImportJobDoc) -> str | None:
+    request = info.context.request
+    if not job.error_count or request is None:
+        return None
+    base = str(request.base_url)
+    base = base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+    return f"{base.rstrip('/')}/imports/{encode_id('ImportJob', job.id)}/errors.csv"  # type: ignore[arg-type]
+
+
+@strawberry.type
+class ImportJob(Node):
+    doc: Private[ImportJobDoc]
+    state: ImportState
+    total_rows: int | None = strawberry.field(description="known once the file has been counted")
+    processed_rows: int
+    created: int
+    updated: int
+    skipped_duplicates: int
+    failed: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    failure: str | None = strawberry.field(description="why a FAILED job stopped")
+
+    @classmethod
+    def from_doc(cls, doc: ImportJobDoc) -> Self:
+        return cls(
+            doc=doc,
+            id=strawberry.ID(encode_id("ImportJob", doc.id)),  # type: ignore[arg-type]
+            state=doc.state,
+            total_rows=doc.total_rows,
+            processed_rows=doc.processed_rows,
+            created=doc.created,
+            updated=doc.updated,
+            skipped_duplicates=doc.skipped_duplicates,
+            failed=doc.failed,
+            started_at=doc.started_at,
+            finished_at=doc.finished_at,
+            failure=doc.failure,
+        )
+
+    @strawberry.field(
+        description=(
+            "every failed or skipped row's problems, in file order; first defaults to 50 (at most 500),"
+            ' after is how many were read already, e.g. "50"'
+        )
+    )
+    async def errors(self, first: int | None = None, after: str | None = None) -> list[ImportRowError]:
+        return [ImportRowError.from_doc(e) for e in await imports.job_errors(self.doc, first, after)]
+
+    @strawberry.field(
+        description="CSV of the failed and duplicate rows as they were, with a reason column (bearer token)"
+    )
+    def error_report_url(self, info: Info) -> str | None:
+        return _report_url(info, self.doc)
+
+
+@strawberry.type
+class ImportJobPayload:
+    job: ImportJob | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ImportQuery:
+    @query(IMPORT)
+    async def import_job(self, info: Info, id: strawberry.ID) -> ImportJob | None:
+        found = await imports.find_job(info.context.caller, id)
+        return ImportJob.from_doc(found) if found else None
+
+
+@strawberry.type
+class ImportMutation:
+    @mutation(
+        IMPORT,
+        description=(
+            "a CSV (GraphQL multipart request) imported in the background: the job comes back at once"
+        ),
+    )
+    async def import_contacts(
+        self, info: Info, file: Upload, options: ImportOptions | None = None
+    ) -> ImportJobPayload:
+        context = info.context
+        job = await imports.start_import(context.caller, context.settings, file, given(options))
+        return ImportJobPayload(job=ImportJob.from_doc(job))
+
+    @mutation(IMPORT, description="stops within one batch; what was written stays, and is counted")
+    async def cancel_import(self, info: Info, id: strawberry.ID) -> ImportJobPayload:
+        return ImportJobPayload(job=ImportJob.from_doc(await imports.cancel_import(info.context.caller, id)))
+
+
+@strawberry.type
+class ImportSubscription:
+    @subscription(IMPORT, description="the job now, its progress after every batch, and its final state")
+    async def import_progress(self, info: Info, job_id: strawberry.ID) -> AsyncIterator[ImportJob]:
+        # A coroutine returning the stream, so that the guard runs when the client subscribes.
+        caller, poll = info.context.caller, info.context.settings.import_poll_seconds
+        job = await imports.visible_job(caller, job_id, "jobId")
+        return _progress(imports.job_progress(caller, job, poll))
+
+
+async def _progress(jobs: AsyncIterator[ImportJobDoc]) -> AsyncIterator[ImportJob]:
+    async for job in jobs:
+        yield ImportJob.from_doc(job)
