@@ -10,9 +10,9 @@ ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # bench/ may not exist yet (git does not keep empty folders).
-CODE := $(wildcard contactgraph tests bench)
+CODE := $(wildcard contactgraph tests bench loadtest)
 
-.PHONY: venv run test lint typecheck schema contract clean
+.PHONY: venv run test lint typecheck schema contract bench load clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,17 @@ schema: venv
 
 contract: venv
 	$(BIN)/contactgraph schema | $(BIN)/python $(SHARED)/tools/contract_check.py -
+
+# Each prints one JSON line; on the engine CONTACTGRAPH_MONGODB_URL names (memory:// by default).
+bench: venv
+	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/fanout.py
+
+# 50 clients against uvicorn on 127.0.0.1 for LOAD_SECONDS, then invariants; non-zero exit if one breaks.
+LOAD_SECONDS ?= 60
+load: venv
+	$(BIN)/python -m loadtest.load --seconds $(LOAD_SECONDS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -71,7 +71,9 @@ async def main(sizes: list[int]) -> dict[str, Any]:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             seconds = time.perf_counter() - started
-            runs.append({"contacts": size, "body_bytes": body, "peak_bytes": peak, "seconds": round(seconds, 3)})
+            runs.append(
+                {"contacts": size, "body_bytes": body, "peak_bytes": peak, "seconds": round(seconds, 3)}
+            )
     low, high = runs[0], runs[-1]
     slope = (high["peak_bytes"] - low["peak_bytes"]) / max(1, high["contacts"] - low["contacts"])
     return {
@@ -84,7 +86,9 @@ async def main(sizes: list[int]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,5000", help="numbers of contacts, comma separated")
     arguments = parser.parse_args()
     print(json.dumps(asyncio.run(main([int(s) for s in arguments.sizes.split(",")]))))

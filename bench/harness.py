@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -21,7 +22,9 @@ from contactgraph.settings import Settings
 WORKSPACE = """
 mutation($name: String!) { createWorkspace(name: $name) { adminToken userErrors { message } } }"""
 STATUS = """
-mutation($name: String!) { createStatus(input: {name: $name, color: "#1e90ff"}) { status { id } userErrors { message } } }"""
+mutation($name: String!) {
+  createStatus(input: {name: $name, color: "#1e90ff"}) { status { id } userErrors { message } }
+}"""
 SOURCE = """
 mutation($name: String!) { createSource(input: {name: $name}) { source { id } userErrors { message } } }"""
 
@@ -77,8 +80,16 @@ class Bench:
             "server": ("bench", 80),
         }
 
+        requested = False
+        done = asyncio.Event()
+
         async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()  # the client stays until the whole body is sent
+            return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
             nonlocal size, status
@@ -86,6 +97,8 @@ class Bench:
                 status = message["status"]
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    done.set()
 
         await self.asgi(scope, receive, send)
         if status != 200:
@@ -110,7 +123,9 @@ async def bench_app(**overrides: Any) -> AsyncIterator[Bench]:
         app = create_app(settings, engine=engine)
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=None) as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://bench", timeout=None
+            ) as client:
                 yield Bench(settings, engine, client, manager.app)
     finally:
         if not engine.in_memory:

@@ -55,7 +55,9 @@ def write_rows(path: Path, count: int, start: int) -> int:
     return path.stat().st_size
 
 
-async def run_job(bench: Bench, token: str, path: Path, options: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+async def run_job(
+    bench: Bench, token: str, path: Path, options: dict[str, Any]
+) -> tuple[float, dict[str, Any]]:
     """Seconds from the upload to the job's end, and the job."""
     started = time.perf_counter()
     operations = {"query": IMPORT, "variables": {"file": None, "options": options}}
@@ -70,7 +72,7 @@ async def run_job(bench: Bench, token: str, path: Path, options: dict[str, Any])
     if payload["userErrors"]:
         raise RuntimeError(payload["userErrors"])
     while True:
-        job = (await bench.gql(JOB, {"id": payload["job"]["id"]}, token))
+        job = await bench.gql(JOB, {"id": payload["job"]["id"]}, token)
         if job["state"] in ("DONE", "FAILED", "CANCELLED"):
             return time.perf_counter() - started, job
         await asyncio.sleep(0.05)
@@ -103,7 +105,9 @@ async def main(rows: int, full_rows: int | None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the dry run")
     parser.add_argument("--full-rows", type=int, help="rows of the full import (10,000; 2,000 in memory)")
     arguments = parser.parse_args()

@@ -29,7 +29,7 @@ from .events.delivery import DeliveryWorker
 from .events.feeder import Feeder
 from .limits import BodySizeLimit
 from .loaders.context import Context
-from .resolvers.imports import fail_dead_jobs, stop_running
+from .resolvers.imports import ImportTasks, fail_dead_jobs
 from .schema import build_schema
 from .settings import Settings, get_settings
 
@@ -105,8 +105,9 @@ def create_app(
         if seed is not None:
             await seed(graphql, public_url)
         await fail_dead_jobs()  # imports left RUNNING by a process that died
+        app.state.import_tasks = ImportTasks()
         app.state.broker = graphql.broker
-        feeder = Feeder(
+        app.state.feeder = feeder = Feeder(
             graphql.broker,
             change_streams=app.state.engine.transactions,  # a replica set; never the in-memory engine
             poll_seconds=settings.event_poll_seconds,
@@ -119,7 +120,7 @@ def create_app(
         try:
             yield
         finally:
-            await stop_running()
+            await app.state.import_tasks.stop()
             await feeder.stop()
             await deliveries.close()
             if own:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -16,17 +16,29 @@ T = TypeVar("T")
 
 
 class _CountingListener(monitoring.CommandListener):
+    """Counts commands, the documents their replies carry, and the time they are under way."""
+
     def __init__(self, round_trips: RoundTrips) -> None:
         self.round_trips = round_trips
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.round_trips.count += 1
+        self.round_trips.began()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        self.round_trips.documents += documents_in(event.reply)
+        self.round_trips.ended()
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        self.round_trips.ended()
+
+
+def documents_in(reply: Mapping[str, Any]) -> int:
+    """The documents a reply returns: a cursor's batch (find, aggregate, getMore), or findAndModify's value."""
+    cursor = reply.get("cursor")
+    if isinstance(cursor, Mapping):
+        return len(cursor.get("firstBatch") or cursor.get("nextBatch") or [])
+    return 1 if reply.get("value") is not None else 0
 
 
 @dataclass

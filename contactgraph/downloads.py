@@ -87,7 +87,9 @@ class Downloads:
             graphql_type: GraphQLInputType = self.schema._schema.get_type("ContactFilter")  # type: ignore[assignment]
             validate_input_value(value, graphql_type, lambda error, *_: problems.append(error.message))
             if problems:
-                raise DomainError(ErrorCode.INVALID, f"filter is not a ContactFilter: {problems[0]}", ["filter"])
+                raise DomainError(
+                    ErrorCode.INVALID, f"filter is not a ContactFilter: {problems[0]}", ["filter"]
+                )
             value = coerce_input_value(value, graphql_type)
         converter = self.schema.schema_converter
         found = given(convert_argument(value, ContactFilter, converter.scalar_registry, self.schema.config))

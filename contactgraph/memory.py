@@ -7,17 +7,28 @@ coroutine that returns the cursor. A third fix is mongomock's own:
 ``create_indexes`` drops every index option but ``unique`` and ``sparse``, so a
 partial unique index (email, only where present) would reject a second contact
 without email. A fourth: newer PyMongo write models hand mongomock's bulk builder a
-``sort`` keyword it does not know. Everything else passes through unchanged.
+``sort`` keyword it does not know. A fifth: mongomock has no ``$unionWith`` stage
+(MongoDB 4.4+), which reads several index-bounded slices of a collection in one
+aggregation; it is added here. A sixth: ``$count`` and ``$group`` by a constant yield
+a document (a count of 0) for empty input, where MongoDB yields none. Everything else
+passes through unchanged.
 
-The engine also counts its round trips (one per command sent to the "server"), so
-tests and benchmarks can show that a page costs a constant number of them.
+The engine also counts its round trips (one per command a server would be sent, the
+``getMore`` of a large result included) and the documents it returns, so tests and
+benchmarks can show that a page costs a constant number of commands and reads no more
+documents than it shows.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from mongomock import aggregate as mongomock_aggregate
 from mongomock_motor import (
+    AsyncCursor,
     AsyncLatentCommandCursor,
     AsyncMongoMockClient,
     AsyncMongoMockCollection,
@@ -33,21 +44,164 @@ _COUNTED = (
 
 
 class RoundTrips:
-    """How many commands the engine has served, in total."""
+    """What the engine has served, in total: commands (``count``), documents returned
+    (``documents``), and ``seconds`` during which at least one command was under way.
+    """
 
     def __init__(self) -> None:
         self.count = 0
+        self.documents = 0
+        self.seconds = 0.0
+        self._busy = 0
+        self._since = 0.0
+
+    def began(self) -> None:
+        if self._busy == 0:
+            self._since = time.perf_counter()
+        self._busy += 1
+
+    def ended(self) -> None:
+        self._busy -= 1
+        if self._busy == 0:
+            self.seconds += time.perf_counter() - self._since
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        self.began()
+        try:
+            yield
+        finally:
+            self.ended()
+
+
+def _returned(name: str, result: Any) -> int:
+    """The documents a real server's reply to this command carries: findAndModify's value, a
+    find's one document, or the one ``$group`` result of the aggregation ``count_documents`` runs.
+    """
+    if name.startswith("find_one"):
+        return int(result is not None)
+    if name == "count_documents":
+        return int(result > 0)
+    return 0
 
 
 def _counted(name: str) -> Any:
     inner = getattr(AsyncMongoMockCollection, name)
 
     async def method(self: MemoryCollection, *args: Any, **kwargs: Any) -> Any:
-        self.database.client.round_trips.count += 1
-        return await inner(self, *args, **kwargs)
+        round_trips = self.database.client.round_trips
+        round_trips.count += 1
+        with round_trips.busy():
+            result = await inner(self, *args, **kwargs)
+        round_trips.documents += _returned(name, result)
+        return result
 
     method.__name__ = name
     return method
+
+
+FIRST_BATCH = 101  # documents in a server's first reply to find or aggregate, unless told otherwise
+
+
+class _Replies:
+    """The documents a cursor hands out, and the ``getMore`` round trips a server would need
+    for them: past the first batch, one per further batch (of ``batch_size``, or of up to
+    16 MB, taken here as all the rest, when none is given)."""
+
+    def __init__(self, round_trips: RoundTrips, batch_size: int | None) -> None:
+        self.round_trips = round_trips
+        self.batch_size = batch_size or 0
+        self.handed = 0
+
+    def hand(self, documents: int) -> None:
+        before, self.handed = self.handed, self.handed + documents
+        self.round_trips.documents += documents
+        self.round_trips.count += self._replies(self.handed) - self._replies(before)
+
+    def _replies(self, documents: int) -> int:
+        first = self.batch_size or FIRST_BATCH
+        if documents <= first:
+            return 1
+        if not self.batch_size:
+            return 2
+        return 1 + -(-(documents - first) // self.batch_size)
+
+
+class _CountedCursor(AsyncCursor):
+    """A ``find`` cursor that counts what it hands out; mongomock does its work as it is read."""
+
+    def __init__(self, cursor: Any, round_trips: RoundTrips, batch_size: int | None) -> None:
+        super().__init__(cursor)
+        self._round_trips = round_trips
+        self._replies = _Replies(round_trips, batch_size)
+
+    def batch_size(self, batch_size: int) -> _CountedCursor:
+        self._replies.batch_size = batch_size
+        return self
+
+    async def next(self) -> Any:
+        with self._round_trips.busy():
+            document = await super().next()
+        self._replies.hand(1)
+        return document
+
+    __anext__ = next
+
+    async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:
+        with self._round_trips.busy():
+            documents = await super().to_list(*args, **kwargs)
+        self._replies.hand(len(documents))
+        return documents
+
+
+class _CountedCommandCursor(AsyncLatentCommandCursor):
+    """An ``aggregate`` cursor that counts what it hands out."""
+
+    def __init__(self, cursor: Any, round_trips: RoundTrips, batch_size: int | None) -> None:
+        super().__init__(cursor)
+        self._replies = _Replies(round_trips, batch_size)
+
+    async def next(self) -> Any:
+        document = await super().next()
+        self._replies.hand(1)
+        return document
+
+    __anext__ = next
+
+    async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:
+        documents = await super().to_list(*args, **kwargs)
+        self._replies.hand(len(documents))
+        return documents
+
+
+def _unwrapped(cursor: AsyncCursor | AsyncLatentCommandCursor) -> Any:
+    """The mongomock cursor inside one of mongomock-motor's (a private, name-mangled attribute)."""
+    return next(value for key, value in vars(cursor).items() if key.endswith("__cursor"))
+
+
+def _union_with(in_collection: list[Any], database: Any, options: Any) -> list[Any]:
+    """``$unionWith``: the documents so far, then those another collection's pipeline yields."""
+    if isinstance(options, str):
+        options = {"coll": options}
+    documents = list(database.get_collection(options["coll"]).find())
+    pipeline = options.get("pipeline", [])
+    return [*in_collection, *mongomock_aggregate.process_pipeline(documents, database, pipeline, None)]
+
+
+def _nothing_from_nothing(handler: Any) -> Any:
+    """A stage that, like MongoDB's, yields no document when it is given none."""
+
+    def stage(in_collection: list[Any], database: Any, options: Any) -> list[Any]:
+        return handler(in_collection, database, options) if in_collection else []
+
+    return stage
+
+
+_STAGES = mongomock_aggregate._PIPELINE_HANDLERS
+if "$unionWith" not in _STAGES:  # once, however often this module is imported
+    _STAGES["$unionWith"] = _union_with
+    _STAGES["$count"] = _nothing_from_nothing(_STAGES["$count"])
+    _STAGES["$group"] = _nothing_from_nothing(_STAGES["$group"])
 
 
 class _SortlessBulk:
@@ -84,24 +238,33 @@ class _SortlessRequest:
 class MemoryCollection(AsyncMongoMockCollection):
     database: MemoryDatabase
 
+    @property
+    def round_trips(self) -> RoundTrips:
+        return self.database.client.round_trips
+
     def find(self, *args: Any, **kwargs: Any) -> Any:
-        self.database.client.round_trips.count += 1
-        return super().find(*args, **kwargs)
+        self.round_trips.count += 1
+        cursor = _unwrapped(super().find(*args, **kwargs))
+        return _CountedCursor(cursor, self.round_trips, kwargs.get("batch_size"))
 
     async def aggregate(self, *args: Any, **kwargs: Any) -> AsyncLatentCommandCursor:  # type: ignore[override]
-        self.database.client.round_trips.count += 1
-        return super().aggregate(*args, **kwargs)
+        self.round_trips.count += 1
+        with self.round_trips.busy():  # mongomock runs the whole pipeline here
+            cursor = _unwrapped(super().aggregate(*args, **kwargs))
+            return _CountedCommandCursor(cursor, self.round_trips, kwargs.get("batchSize"))
 
     async def bulk_write(self, requests: list[Any], **kwargs: Any) -> Any:  # type: ignore[override]
-        self.database.client.round_trips.count += 1
-        return await super().bulk_write([_SortlessRequest(r) for r in requests], **kwargs)
+        self.round_trips.count += 1
+        with self.round_trips.busy():
+            return await super().bulk_write([_SortlessRequest(r) for r in requests], **kwargs)
 
     async def create_indexes(self, indexes: list[IndexModel], **_: Any) -> list[str]:
-        self.database.client.round_trips.count += 1
+        self.round_trips.count += 1
         names = []
-        for index in indexes:
-            options = {k: v for k, v in index.document.items() if k != "key"}
-            names.append(await super().create_index(list(index.document["key"].items()), **options))
+        with self.round_trips.busy():
+            for index in indexes:
+                options = {k: v for k, v in index.document.items() if k != "key"}
+                names.append(await super().create_index(list(index.document["key"].items()), **options))
         return names
 
 
@@ -121,12 +284,16 @@ class MemoryDatabase(AsyncMongoMockDatabase):
         return self.delegate.list_collection_names(filter=filter)
 
     async def aggregate(self, *args: Any, **kwargs: Any) -> AsyncLatentCommandCursor:  # type: ignore[override]
-        self.client.round_trips.count += 1
-        return super().aggregate(*args, **kwargs)
+        round_trips = self.client.round_trips
+        round_trips.count += 1
+        with round_trips.busy():
+            cursor = _unwrapped(super().aggregate(*args, **kwargs))
+            return _CountedCommandCursor(cursor, round_trips, kwargs.get("batchSize"))
 
     async def command(self, *args: Any, **kwargs: Any) -> Any:
         self.client.round_trips.count += 1
-        return await super().command(*args, **kwargs)
+        with self.client.round_trips.busy():
+            return await super().command(*args, **kwargs)
 
 
 class MemoryClient(AsyncMongoMockClient):

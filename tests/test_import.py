@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -21,12 +22,14 @@ from .csv_api import (
     IMPORT_JOB,
     IMPORT_JOB_ERRORS,
     csv_bytes,
+    finished,
     read_csv,
     row_errors,
     run_import,
     start_import,
     upload,
 )
+from .ws import serve
 
 CONTACTS = """
 query {
@@ -238,14 +241,19 @@ REJECTED_OPTIONS = [
 
 @pytest.mark.parametrize(("options", "code", "field"), REJECTED_OPTIONS)
 async def test_options_are_checked_before_anything_is_written(
-    api: Api, workspace: Workspace, library: Library, options: dict[str, Any], code: str, field: list[str]
+    settings: Settings,
+    api: Api,
+    workspace: Workspace,
+    library: Library,
+    options: dict[str, Any],
+    code: str,
+    field: list[str],
 ) -> None:
     # given
     data = csv_bytes([HEADER, _row(1)])
     before = await snapshot()
-    files_before = (
-        set(os.listdir(upload_directory(Settings()))) if upload_directory(Settings()).exists() else set()
-    )
+    uploads = upload_directory(settings)
+    files_before = set(os.listdir(uploads)) if uploads.exists() else set()
     # when
     response = await upload(api.client, workspace.token, data, options)
     # then
@@ -253,7 +261,7 @@ async def test_options_are_checked_before_anything_is_written(
     assert payload["job"] is None
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, field)]
     assert await snapshot() == before
-    assert set(os.listdir(upload_directory(Settings()))) == files_before  # the stored upload is removed too
+    assert set(os.listdir(uploads)) == files_before  # the stored upload is removed too
 
 
 async def test_every_problem_of_the_options_is_reported_at_once(
@@ -576,8 +584,6 @@ async def test_the_error_report_holds_the_rows_as_they_were_with_a_reason_and_im
 async def test_a_file_too_large_is_refused_and_a_larger_body_never_read(
     settings: Settings, engine: Any, api: Api, workspace: Workspace, library: Library
 ) -> None:
-    from .ws import serve
-
     # given: an app taking files of at most 1,000 bytes
     async with serve(settings.model_copy(update={"import_max_bytes": 1_000}), engine) as served:
         client: httpx.AsyncClient = served.client
@@ -601,8 +607,6 @@ async def test_a_file_too_large_is_refused_and_a_larger_body_never_read(
         assert too_big.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
         assert json_body.status_code == 413  # an ordinary request keeps the ordinary limit
         job_id = accepted.json()["data"]["importContacts"]["job"]["id"]
-        from .csv_api import finished
-
         assert (await finished(api, workspace.token, job_id))["created"] == 1
 
 
@@ -612,9 +616,71 @@ async def test_a_finished_job_cannot_be_cancelled(api: Api, workspace: Workspace
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("BLOCKED", ["id"])]
 
 
-async def test_import_returns_the_job_at_once(api: Api, workspace: Workspace, library: Library) -> None:
+async def test_import_returns_the_job_at_once_and_removes_the_file_once_done(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
     payload = await start_import(api, workspace.token, csv_bytes([HEADER, _row(1)]))
     assert payload["job"]["state"] in ("QUEUED", "RUNNING")
-    from .csv_api import finished
-
+    stored = await ImportJob.get(oid(payload["job"]["id"]))
+    assert stored is not None
     assert (await finished(api, workspace.token, payload["job"]["id"]))["state"] == "DONE"
+    assert not await asyncio.to_thread(os.path.exists, stored.upload.path)
+
+
+NODE = """
+query($id: ID!) { node(id: $id) { id ... on ImportJob { state created } } }"""
+
+
+async def test_node_resolves_a_job_for_an_importer_of_its_workspace(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    # given
+    job = await run_import(api, workspace.token, csv_bytes([HEADER, _row(1)]))
+    _, viewer = await api.agent_token(workspace, ["CONTACT_VIEW"])
+    other = await api.create_workspace("Other")
+    # when
+    seen = await api.data(NODE, {"id": job["id"]}, workspace.token)
+    hidden = [(await api.data(NODE, {"id": job["id"]}, token))["node"] for token in (viewer, other.token)]
+    # then
+    assert seen["node"] == {"id": job["id"], "state": "DONE", "created": 1}
+    assert hidden == [None, None]
+
+
+async def test_duplicates_within_the_file_are_found_however_far_apart(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    # given: thousands of rows between a row and its duplicates (by phone, then by email)
+    rows = [[*_row(n), f"p{n}@example.com"] for n in range(4_500)]
+    rows.append(["Ada", "Again", phone(1), "New", "WhatsApp", "new@example.com"])
+    rows.append(["Ada", "Email", phone(99_999), "New", "WhatsApp", "P4000@Example.com"])
+    data = csv_bytes([[*HEADER, "email"], *rows])
+    # when
+    job = await run_import(api, workspace.token, data, {"dryRun": True, "duplicateCheck": ["PHONE", "EMAIL"]})
+    errors = (await api.data(IMPORT_JOB_ERRORS, {"id": job["id"]}, workspace.token))["importJob"]["errors"]
+    # then
+    assert (job["created"], job["skippedDuplicates"]) == (4_500, 2)
+    assert [(e["row"], e["column"], e["message"]) for e in errors] == [
+        (4_502, "phone", "Skipped: row 3 has the same phone."),
+        (4_503, "email", "Skipped: row 4002 has the same email."),
+    ]
+
+
+async def test_a_quote_never_closed_fails_the_job_before_any_row_is_written(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    # given: a cell that opens a quote and swallows the rest of the file, past the csv module's limit
+    data = csv_bytes([HEADER, _row(1), _row(2)]) + b'Ada,"Broken,' + b"x" * 140_000 + b"\r\n"
+    # when
+    job = await run_import(api, workspace.token, data)
+    # then: the whole file is read once (to count its rows) before any row is written
+    assert (job["state"], job["processedRows"], job["created"]) == ("FAILED", 0, 0)
+    assert "not valid CSV" in job["failure"]
+    assert await Contact.find({}).count() == 0
+
+
+async def test_a_file_sent_without_the_multipart_spec_is_refused(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    mutation = "mutation($f: Upload!) { importContacts(file: $f) { job { id } userErrors { field code } } }"
+    data = await api.data(mutation, {"f": "contacts.csv"}, workspace.token)
+    assert data["importContacts"] == {"job": None, "userErrors": [{"field": ["file"], "code": "INVALID"}]}

@@ -213,3 +213,26 @@ async def test_a_merge_in_transactions_moves_the_secondarys_number(
     assert stored.email == "a@example.com"
     claims = await PhoneClaim.find({"contact_id": stored.id}).to_list()
     assert {c.phone for c in claims} == {phone(1), phone(2)}
+
+
+async def test_two_imports_of_overlapping_files_race_to_one_contact_per_number(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    from .csv_api import csv_bytes, finished, start_import
+
+    # given: two files sharing 300 of their numbers, imported at once (their batches interleave,
+    # and a bulk insert that loses a number inside a transaction falls back to one by one)
+    header = ["firstname", "lastname", "phone", "status", "source"]
+    first = [["A", f"L{n}", phone(n), "New", "WhatsApp"] for n in range(0, 600)]
+    second = [["B", f"L{n}", phone(n), "New", "WhatsApp"] for n in range(300, 900)]
+    # when
+    jobs = await asyncio.gather(
+        *(start_import(api, workspace.token, csv_bytes([header, *rows])) for rows in (first, second))
+    )
+    done = [await finished(api, workspace.token, job["job"]["id"]) for job in jobs]
+    # then
+    assert all(job["state"] == "DONE" for job in done)
+    assert sum(job["created"] for job in done) == 900
+    assert sum(job["skippedDuplicates"] + job["failed"] for job in done) == 300
+    assert await Contact.find({}).count() == 900
+    assert await PhoneClaim.find({}).count() == 900

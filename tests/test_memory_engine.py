@@ -6,7 +6,7 @@ import pytest
 from pymongo import ASCENDING, DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateMany, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from contactgraph.db import connect
+from contactgraph.db import connect, documents_in
 from contactgraph.memory import MemoryClient
 
 
@@ -79,3 +79,46 @@ async def test_connect_answers_a_ping_and_refuses_unknown_urls() -> None:
     with pytest.raises(ValueError, match="unsupported database URL"):
         await connect("postgres://nowhere", "db", [])
     assert await MemoryClient()["db"].command("ping") == {"ok": 1.0}
+
+
+async def test_documents_returned_are_counted_next_to_round_trips() -> None:
+    # given
+    client = MemoryClient()
+    collection = client["db"]["people"]
+    await collection.insert_many([{"n": n, "team": "ab"[n % 2]} for n in range(6)])
+    counter = client.round_trips
+    # when / then: a cursor counts what it yields, however it is read
+    assert len(await collection.find({}).to_list()) == 6
+    assert (counter.count, counter.documents) == (2, 6)
+    assert [doc["n"] async for doc in collection.find({}).sort("n", -1).limit(2)] == [5, 4]
+    assert (counter.count, counter.documents) == (3, 8)
+    # a single document, or none
+    assert await collection.find_one({"n": 1}) is not None
+    assert await collection.find_one({"n": 99}) is None
+    assert await collection.find_one_and_update({"n": 2}, {"$set": {"n": 20}}) is not None
+    assert (counter.count, counter.documents) == (6, 10)
+    # an aggregation returns its result documents, as count_documents does its one $group result
+    grouped = await collection.aggregate([{"$group": {"_id": "$team", "n": {"$sum": 1}}}])
+    assert len(await grouped.to_list()) == 2
+    assert await collection.count_documents({"team": "a"}) == 3
+    assert await collection.count_documents({"team": "c"}) == 0
+    assert (counter.count, counter.documents) == (9, 13)
+    # writes return none
+    await collection.update_many({}, {"$set": {"seen": True}})
+    await collection.insert_one({"n": 7})
+    assert (counter.count, counter.documents) == (11, 13)
+    assert counter.seconds > 0
+
+
+def test_a_real_servers_replies_are_counted_by_their_documents() -> None:
+    # given: the replies a MongoDB server sends (as PyMongo's command listener sees them)
+    replies = [
+        {"cursor": {"id": 1, "ns": "db.people", "firstBatch": [{"_id": 1}, {"_id": 2}]}, "ok": 1},
+        {"cursor": {"id": 0, "ns": "db.people", "nextBatch": [{"_id": 3}]}, "ok": 1},
+        {"cursor": {"id": 0, "ns": "db.people", "firstBatch": []}, "ok": 1},
+        {"lastErrorObject": {"n": 1}, "value": {"_id": 4}, "ok": 1},
+        {"lastErrorObject": {"n": 0}, "value": None, "ok": 1},
+        {"n": 7, "ok": 1},
+    ]
+    # when / then
+    assert [documents_in(reply) for reply in replies] == [2, 1, 0, 1, 0, 0]

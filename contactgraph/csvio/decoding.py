@@ -75,11 +75,14 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def read_header(path: Path | str, encoding: str) -> tuple[str, list[str]]:
-    """The delimiter and the header row (empty when the file has no row)."""
+    """The delimiter and the header row (empty when the file has no row, or no readable one)."""
     with open_text(path, encoding) as text:
         delimiter = sniff_delimiter(text.read(SAMPLE_CHARS))
         text.seek(0)
-        header = next(csv.reader(text, delimiter=delimiter), [])
+        try:
+            header = next(csv.reader(text, delimiter=delimiter), [])
+        except csv.Error:
+            header = []
     return delimiter, [cell.strip().lstrip("\ufeff") for cell in header]
 
 

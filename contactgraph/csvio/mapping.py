@@ -96,8 +96,8 @@ class Mapper:
             return CUSTOM_PREFIX + key if key in self.fields else None
         if (field := _BY_NAME.get(folded(text))) is not None:
             return field
-        key = self._by_label.get(folded(text))
-        return CUSTOM_PREFIX + key if key else None
+        labelled = self._by_label.get(folded(text))
+        return CUSTOM_PREFIX + labelled if labelled else None
 
     def target_field(self, name: str) -> str | None:
         """A target named in an explicit mapping: a contact field name or ``customFields.<key>``."""

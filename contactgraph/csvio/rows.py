@@ -235,7 +235,7 @@ class RowReader:
                 f"Custom field {f.key!r} is required.",
             )
             for f in self.library.required_fields
-            if row.custom.get(f.id) is None  # type: ignore[call-overload]
+            if f.id is None or row.custom.get(f.id) is None
         ]
         if missing:
             return missing

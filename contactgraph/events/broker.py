@@ -3,7 +3,8 @@
 Publishing never waits: each subscriber has a bounded queue of its own, and one that
 falls so far behind that its queue overflows is dropped there and then (its queue
 emptied, its reader told with ``SubscriberOverflow``), so a stalled reader neither
-holds up the others nor grows memory.
+holds up the others nor grows memory. Every subscriber of an event gets the same
+``Delivery``, through which those that would compute the same thing from it share it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar, cast
 
 from bson import ObjectId
 
@@ -20,6 +22,7 @@ from ..models import utcnow
 from .outbox import Event
 
 Accepts = Callable[[Event], bool]
+T = TypeVar("T")
 
 logger = logging.getLogger("contactgraph.events")
 
@@ -36,26 +39,47 @@ class SubscriberOverflow(Exception):
         self.size = size
 
 
+class Delivery:
+    """One event as handed to every subscriber that accepts it, and what they make of it together.
+
+    Subscribers that would make the same thing of the event (loaders for the same scope,
+    a result for the same document and permissions) ask ``shared`` under the same key:
+    the first one makes it, the others get that. It goes when the last of them has read
+    the event, so nothing outlives it.
+    """
+
+    __slots__ = ("_shared", "event")
+
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self._shared: dict[Hashable, Any] = {}
+
+    def shared(self, key: Hashable, make: Callable[[], T]) -> T:
+        if key not in self._shared:
+            self._shared[key] = make()
+        return cast(T, self._shared[key])
+
+
 class Subscriber:
-    """One listener: iterate it for the events its filter accepts, in the order they came."""
+    """One listener: iterate it for the deliveries of the events its filter accepts, in order."""
 
     def __init__(self, accepts: Accepts, size: int) -> None:
         self.accepts = accepts
         self.size = size
         self.overflowed = False
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(size)
+        self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(size)
 
     @property
     def pending(self) -> int:
         """Events queued and not yet read."""
         return 0 if self.overflowed else self._queue.qsize()
 
-    def offer(self, event: Event) -> bool:
-        """Queue ``event``; False (and closed) if the queue was full."""
+    def offer(self, delivery: Delivery) -> bool:
+        """Queue ``delivery``; False (and closed) if the queue was full."""
         if self.overflowed:
             return False
         try:
-            self._queue.put_nowait(event)
+            self._queue.put_nowait(delivery)
         except asyncio.QueueFull:
             self._close()
             return False
@@ -70,11 +94,11 @@ class Subscriber:
     def __aiter__(self) -> Subscriber:
         return self
 
-    async def __anext__(self) -> Event:
-        event = await self._queue.get()
-        if event is None:
+    async def __anext__(self) -> Delivery:
+        delivery = await self._queue.get()
+        if delivery is None:
             raise SubscriberOverflow(self.size)
-        return event
+        return delivery
 
 
 class Broker:
@@ -123,13 +147,14 @@ class Broker:
         for event in events:
             if event.id is None or self._seen(event.id):
                 continue
+            delivery = Delivery(event)
             for subscriber in list(self._subscribers):
                 try:
                     accepted = subscriber.accepts(event)
                 except Exception:
                     logger.exception("a subscriber's filter failed on event %s", event.id)
                     continue
-                if accepted and not subscriber.offer(event):
+                if accepted and not subscriber.offer(delivery):
                     self._drop(subscriber)
 
     def _seen(self, event_id: ObjectId) -> bool:

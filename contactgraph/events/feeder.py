@@ -75,6 +75,7 @@ class Feeder:
         self.overlap = timedelta(seconds=overlap_seconds)
         self._task: asyncio.Task[None] | None = None
         self._resume_token: Any = None
+        self._window: PollWindow | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="contactgraph-event-feeder")
@@ -99,11 +100,19 @@ class Feeder:
                 await asyncio.sleep(self.poll_seconds)
 
     async def _poll(self) -> None:
-        """Read new events at each interval until the broker has no subscribers."""
-        window = PollWindow(self.broker.listened_since, self.overlap)
+        """Read new events at each interval until the broker has no subscribers.
+
+        After a failed read the same window reads on from where it was, never again from
+        the first subscription: the broker remembers only so many ids to skip.
+        """
+        since = as_utc(self.broker.listened_since)
+        if self._window is None or self._window.since != since:
+            self._window = PollWindow(since, self.overlap)
+        window = self._window
         while self.broker.listened:
             self.broker.deliver(await window.read())
             await asyncio.sleep(self.poll_seconds)
+        self._window = None  # nobody listens: the next subscriber starts from then
 
     async def _follow(self) -> None:
         """Follow inserts into ``events`` until the broker has no subscribers."""

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from ..models import Contact
 from .counts import ContactCountByStatusLoader
+from .slices import Slice, union
 
 
 class ColumnKey(NamedTuple):
@@ -26,10 +27,11 @@ class ColumnKey(NamedTuple):
 
 
 class ColumnPageLoader(DataLoader[ColumnKey, list[Contact]]):
-    """The contacts of several columns in ``order``: one ``$facet`` aggregation for their ids, one fetch.
+    """The contacts of several columns in ``order``, in one aggregation (``slices.union``).
 
-    The facet yields ids only, so its single result document stays far below
-    MongoDB's 16 MB limit however many columns and cards are asked for.
+    Each column is a branch of its own (``$match`` on its status, ``$sort``, ``$limit``),
+    so the server reads through the status index only the cards it returns, however
+    many contacts the columns hold.
     """
 
     def __init__(
@@ -43,33 +45,20 @@ class ColumnPageLoader(DataLoader[ColumnKey, list[Contact]]):
         self.order = order
         self.after = after
 
-    def _facet(self, key: ColumnKey) -> list[dict[str, Any]]:
-        match: dict[str, Any] = {"status_id": key.status_id}
+    def _slice(self, key: ColumnKey) -> Slice:
+        conditions = [self.query, {"status_id": key.status_id}]
         if key.after is not None:
-            match = {"$and": [match, self.after(key.after)]}
-        return [{"$match": match}, {"$sort": self.order}, {"$limit": key.limit}, {"$project": {"_id": 1}}]
+            conditions.append(self.after(key.after))
+        return Slice({"$and": conditions}, list(self.order.items()), key.limit)
 
     async def _load(self, keys: Sequence[ColumnKey]) -> list[list[Contact]]:
-        statuses = list({key.status_id for key in keys})
-        pipeline: list[dict[str, Any]] = [
-            {"$match": {"$and": [self.query, {"status_id": {"$in": statuses}}]}},
-            {"$project": {"status_id": 1, **dict.fromkeys(self.order, 1)}},
-            {"$facet": {f"c{i}": self._facet(key) for i, key in enumerate(keys)}},
-        ]
-        [facets] = await Contact.aggregate(pipeline).to_list()
-        ids = [[row["_id"] for row in facets[f"c{i}"]] for i in range(len(keys))]
-        wanted = list({oid for column in ids for oid in column})
-        found: dict[Any, Contact] = {}
-        if wanted:
-            query = {"$and": [self.query, {"_id": {"$in": wanted}}]}
-            found = {doc.id: doc for doc in await Contact.find(query).to_list()}
-        # a contact deleted between the two reads is left out of its page
-        return [[found[oid] for oid in column if oid in found] for column in ids]
+        found = await union(Contact, [self._slice(key).stages() for key in keys], sum(k.limit for k in keys))
+        return [[Contact.model_validate(row) for row in rows] for rows in found]
 
 
 @dataclass
 class BoardLoaders:
-    """Counts per column (one ``$group``) and pages per column (one ``$facet``) of one board."""
+    """Counts per column (one ``$group``) and pages per column (one ``$unionWith`` each) of one board."""
 
     counts: ContactCountByStatusLoader
     pages: ColumnPageLoader

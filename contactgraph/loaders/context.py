@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -21,6 +21,7 @@ from .by_id import (
     StatusByIdLoader,
 )
 from .counts import ContactCountByGroupLoader, ContactCountBySourceLoader, ContactCountByStatusLoader
+from .slices import Slices
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Loaders:
     contacts_by_status: ContactCountByStatusLoader
     contacts_by_source: ContactCountBySourceLoader
     contacts_by_group: ContactCountByGroupLoader
+    slices: Slices = field(default_factory=Slices)  # per-contact pages (status history, timeline)
 
     @classmethod
     def for_agent(cls, agent: Agent) -> Loaders:
@@ -84,9 +86,10 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders.for_agent(self.caller)
 
-    def renew_loaders(self) -> None:
-        """Drop the loaders and their caches: a WebSocket connection outlives many events."""
-        self.__dict__.pop("loaders", None)
+    def use_loaders(self, loaders: Loaders) -> None:
+        """Read through ``loaders`` from now on: a WebSocket connection outlives many events,
+        each read afresh, once for all the subscribers who may see the same."""
+        self.__dict__["loaders"] = loaders
 
 
 Info = _Info[Context, None]

@@ -27,7 +27,7 @@ class ContactCountLoader(DataLoader[PydanticObjectId, int]):
         if self.is_array:
             pipeline += [{"$unwind": f"${self.field}"}, {"$match": {self.field: wanted}}]
         pipeline.append({"$group": {"_id": f"${self.field}", "n": {"$sum": 1}}})
-        rows = await Contact.aggregate(pipeline).to_list()
+        rows = await Contact.aggregate(pipeline, batchSize=len(keys)).to_list()  # one reply
         counts = {row["_id"]: row["n"] for row in rows}
         return [counts.get(key, 0) for key in keys]
 

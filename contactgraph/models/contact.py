@@ -88,7 +88,7 @@ class Contact(WorkspaceDocument):
                 unique=True,
                 partialFilterExpression={"email": {"$type": "string"}},
             ),
-            _index(("status_id", ASCENDING), ("status_changed_at", DESCENDING)),
+            _index(("status_id", ASCENDING), ("status_changed_at", DESCENDING), ("_id", DESCENDING)),
             _index(("source_id", ASCENDING)),
             _index(("group_ids", ASCENDING)),
             _index(("assigned_agent_id", ASCENDING)),

@@ -36,7 +36,10 @@ def parse_datetime(value: str) -> datetime:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(value)
-    moment = as_utc(moment)
+    try:
+        moment = as_utc(moment)
+    except OverflowError:  # 9999-12-31T23:00:00-02:00 is past year 9999 in UTC
+        raise ValueError(value) from None
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
@@ -124,11 +127,9 @@ def _checkbox(field: CustomField, text: str) -> Any:
 def _moment(field: CustomField, text: str) -> Any:
     try:
         moment = datetime.fromisoformat(text) if len(text) <= 40 else None
-    except ValueError:
-        moment = None
-    if moment is None:
+        return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC)) if moment else text
+    except (ValueError, OverflowError):  # unreadable, or out of range once in UTC: validation refuses it
         return text
-    return format_datetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _option(field: CustomField, text: str) -> Any:

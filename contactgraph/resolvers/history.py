@@ -15,6 +15,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 
 from ..events import Event, EventType
+from ..loaders.slices import Slices
 from ..models import Agent, Contact, Status
 from ..models.access import contact_scope
 from .pagination import Page, SortKey, paginate
@@ -40,10 +41,23 @@ def _changes_of(contact: Contact, statuses: list[Status]) -> dict[str, Any]:
     }
 
 
-async def status_history(contact: Contact, first: int | None, after: str | None) -> History:
-    """The contact's status changes, newest first."""
-    statuses = await Status.in_workspace(contact.workspace_id)
-    page = await paginate(Event, _changes_of(contact, statuses), HISTORY_ORDER, first=first, after=after)
+async def status_history(
+    contact: Contact,
+    first: int | None,
+    after: str | None,
+    *,
+    statuses: list[Status] | None = None,
+    slices: Slices | None = None,
+) -> History:
+    """The contact's status changes, newest first.
+
+    ``statuses`` are the workspace's (read here unless given); with ``slices`` the read
+    is batched with the histories of the other contacts of the request.
+    """
+    if statuses is None:
+        statuses = await Status.in_workspace(contact.workspace_id)
+    query = _changes_of(contact, statuses)
+    page = await paginate(Event, query, HISTORY_ORDER, first=first, after=after, slices=slices)
     return History(page=page, statuses=statuses)
 
 

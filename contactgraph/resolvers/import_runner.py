@@ -1,7 +1,7 @@
 """An import job at work in the background: rows read in batches, checked, de-duplicated, written.
 
-Memory holds one batch of rows and the numbers and emails seen so far, never the file.
-A batch costs a constant number of round trips: one look-up of the contacts its rows
+Memory holds one batch of rows and the numbers and emails seen so far (``csvio/seen``),
+never the file. A batch costs a constant number of round trips: one look-up of the contacts its rows
 may duplicate, the bulk writes (``contact_writes``, so every contact gets its events
 and phone claims), the batch's row errors, and one update of the job, which also
 renews the job's lease and tells whether it was cancelled.
@@ -10,6 +10,7 @@ renews the job's lease and tells whether it was cancelled.
 from __future__ import annotations
 
 import asyncio
+import csv
 import logging
 import uuid
 from datetime import timedelta
@@ -20,6 +21,7 @@ from pymongo import ReturnDocument
 from ..csvio import progress
 from ..csvio.decoding import Row, batches, count_rows
 from ..csvio.rows import Library, ParsedRow, RowProblem, RowReader
+from ..csvio.seen import SeenKeys, email_key, phone_key
 from ..csvio.storage import discard
 from ..models import Agent, Contact, DomainError, ErrorCode, utcnow
 from ..models.import_job import DuplicateKey, ImportJob, ImportRowError, ImportState, OnDuplicate
@@ -34,11 +36,6 @@ CRASHED = "The import stopped on an unexpected error (id {}); the rows counted w
 _UNIQUE = {"phone": ErrorCode.PHONE_TAKEN, "email": ErrorCode.EMAIL_TAKEN}
 
 
-def _phone_key(e164: str | None) -> int | None:
-    """A number as the seen-so-far table keeps it: an int takes half the memory of its text."""
-    return int(e164[1:]) if e164 else None
-
-
 class ImportRunner:
     """Runs one job to its end, in the process that received its file."""
 
@@ -48,7 +45,7 @@ class ImportRunner:
         self.batch_size = batch_size
         self.lease = lease
         self.plan = job.plan
-        self.seen: dict[str, dict[Any, int]] = {"phone": {}, "email": {}}
+        self.seen = {"phone": SeenKeys(), "email": SeenKeys()}
         self.counts = {"created": 0, "updated": 0, "skipped_duplicates": 0, "failed": 0, "error_count": 0}
         self.pending: list[tuple[ParsedRow, list[RowProblem]]] = []
 
@@ -75,6 +72,10 @@ class ImportRunner:
         except asyncio.CancelledError:
             await asyncio.shield(self._finish(ImportState.FAILED, STOPPED))
             raise
+        except csv.Error as error:  # e.g. a quote never closed, which swallows the rest of the file
+            await self._finish(
+                ImportState.FAILED, f"The file is not valid CSV ({error}); the rows counted were written."
+            )
         except Exception:
             error_id = uuid.uuid4().hex[:16]
             logger.exception("import %s failed (error id %s)", self.job.id, error_id)
@@ -105,9 +106,12 @@ class ImportRunner:
 
     def _seen_in_file(self, reader: RowReader, row: ParsedRow) -> tuple[RowProblem, bool] | None:
         """Trouble when an earlier row of the file has this phone or email, and whether it is a duplicate."""
-        keys = {"phone": _phone_key(row.phone), "email": row.email}
+        keys = {
+            "phone": phone_key(row.phone) if row.phone else None,
+            "email": email_key(row.email) if row.email else None,
+        }
         for label, key in keys.items():
-            first = self.seen[label].get(key) if key else None
+            first = self.seen[label].row_of(key) if key is not None else None
             if first is None:
                 continue
             column = reader.column_name(label)
@@ -118,8 +122,8 @@ class ImportRunner:
                 column, _UNIQUE[label], f"Row {first} of this file has the {label} {value}."
             ), False
         for label, key in keys.items():
-            if key:
-                self.seen[label][key] = row.number
+            if key is not None:
+                self.seen[label].add(key, row.number)
         return None
 
     async def _owners(self, rows: list[ParsedRow]) -> tuple[dict[str, Contact], dict[str, Contact]]:

@@ -41,7 +41,24 @@ from .pagination import page_size
 from .refs import fetch, fetch_many, not_found
 
 DIED = "The server running the import stopped; the rows counted were written."
-_tasks: set[asyncio.Task[None]] = set()
+
+
+class ImportTasks:
+    """The import jobs one application runs; stopping it stops them (each marked FAILED with its counts)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, runner: ImportRunner) -> None:
+        task = asyncio.create_task(runner.run(), name=f"import {runner.job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def upload_directory(settings: Settings) -> Path:
@@ -52,11 +69,15 @@ def upload_directory(settings: Settings) -> Path:
 
 
 async def start_import(
-    agent: Agent, settings: Settings, upload: Any, options: dict[str, Any] | None
+    agent: Agent, settings: Settings, tasks: ImportTasks, upload: Any, options: dict[str, Any] | None
 ) -> ImportJob:
     """Store the upload, check the options against its header, and start the job; nothing is kept on error."""
+    if not callable(getattr(upload, "read", None)):  # Upload takes any value outside a multipart request
+        raise DomainError(ErrorCode.INVALID, "Send the file as a GraphQL multipart request.", ["file"])
     try:
-        path, size, encoding = await storage.store(upload, upload_directory(settings), settings.import_max_bytes)
+        path, size, encoding = await storage.store(
+            upload, upload_directory(settings), settings.import_max_bytes
+        )
     finally:
         await upload.close()  # the server's spooled copy: the job reads its own
     try:
@@ -89,9 +110,7 @@ async def start_import(
     runner = ImportRunner(
         job, agent, settings.import_batch_size, timedelta(seconds=settings.import_lease_seconds)
     )
-    task = asyncio.create_task(runner.run(), name=f"import {job.id}")
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    tasks.start(runner)
     return job
 
 
@@ -282,11 +301,3 @@ async def fail_dead_jobs() -> int:
         {"state": {"$in": ACTIVE_STATES}, "lease_until": {"$lt": utcnow()}}
     ).to_list()
     return sum([await _mark_dead(job) for job in stale])
-
-
-async def stop_running() -> None:
-    """Stop this process's jobs (at shutdown): each is marked FAILED with its counts."""
-    tasks = list(_tasks)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)

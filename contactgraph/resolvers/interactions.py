@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from ..ids import decode_id
+from ..loaders.slices import Slices
 from ..models import Agent, Contact, ErrorCode, Errors, utcnow
 from ..models.access import contact_scope
 from ..models.interaction import SUMMARY_MAX, Interaction, clean_channel, clean_direction, default_window
@@ -101,8 +102,12 @@ async def timeline(
     end: datetime | None,
     first: int | None,
     after: str | None,
+    slices: Slices | None = None,
 ) -> Page[Interaction]:
-    """The contact's interactions, newest first, in the window given or the default one."""
+    """The contact's interactions, newest first, in the window given or the default one.
+
+    With ``slices`` the read is batched with the timelines of the other contacts of the request.
+    """
     errors = Errors()
     default_start, default_end = default_window(now())
     window: dict[str, Any] = {"$gte": start or default_start}
@@ -118,4 +123,4 @@ async def timeline(
         names = [errors.check(["channels", i], clean_channel, c) for i, c in enumerate(channels)]
         query["channel"] = {"$in": names}
     errors.raise_any()
-    return await paginate(Interaction, query, TIMELINE_ORDER, first=first, after=after)
+    return await paginate(Interaction, query, TIMELINE_ORDER, first=first, after=after, slices=slices)

@@ -178,9 +178,9 @@ async def move_journey(record: MergeRecord) -> None:
 
 
 async def remove_secondary(agent: Agent, record: MergeRecord) -> None:
-    """Delete the secondary, recorded as it was before the merge."""
-    if await Contact.find_one({"_id": record.secondary_id, "workspace_id": record.workspace_id}):
-        await contact_writes.remove(agent, [record.secondary])
+    """Delete the secondary, recorded as it was before the merge (``remove`` records nothing
+    when a merge run before deleted it already)."""
+    await contact_writes.remove(agent, [record.secondary])
 
 
 async def _primary(record: MergeRecord) -> Contact:

@@ -9,7 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from ..events import Event, EventType
-from ..events.broker import SubscriberOverflow
+from ..events.broker import Delivery, SubscriberOverflow
 from ..events.bus import current_broker
 from ..ids import decode_id
 from ..models import Agent, DomainError, ErrorCode
@@ -52,6 +52,11 @@ class StatusChangeFilter:
             contact_ids=_ids("Contact", contact_ids, "contactIds"),
         )
 
+    @property
+    def scope(self) -> tuple[ObjectId, ObjectId | None]:
+        """What decides which contacts the subscriber may see: the workspace, and a view-own agent."""
+        return self.workspace_id, self.own_agent_id
+
     def accepts(self, event: Event) -> bool:
         if event.type != EventType.STATUS_CHANGED or event.workspace_id != self.workspace_id:
             return False
@@ -64,12 +69,12 @@ class StatusChangeFilter:
         )
 
 
-async def status_changes(watch: StatusChangeFilter) -> AsyncGenerator[Event, None]:
+async def status_changes(watch: StatusChangeFilter) -> AsyncGenerator[Delivery, None]:
     """The status changes ``watch`` accepts, as they are committed, until the subscriber leaves."""
     async with current_broker().subscribe(watch.accepts) as subscriber:
         try:
-            async for event in subscriber:
-                yield event
+            async for delivery in subscriber:
+                yield delivery
         except SubscriberOverflow as overflow:
             raise DomainError(
                 ErrorCode.LIMIT_EXCEEDED,

@@ -30,7 +30,7 @@ from .merge import MergeMutation
 from .node import NodeQuery
 from .reports import ReportsQuery
 from .scalars import SCALAR_MAP
-from .subscriptions import ContactSubscription
+from .subscriptions import ContactSubscription, SharedEventExecutor
 from .webhooks import WebhookMutation, WebhookQuery
 
 Query = merge_types(
@@ -59,6 +59,7 @@ def build_schema(settings: Settings) -> Schema:
         subscription=Subscription,
         types=[date],  # the contract declares Date for clients though no field takes one yet
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        execution_context_class=SharedEventExecutor,  # a status change executes once per group of subscribers
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),

@@ -150,13 +150,14 @@ class Contact(Node):
     )
     async def timeline(
         self,
+        info: Info,
         channels: list[str] | None = None,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> InteractionConnection:
-        return await timeline_of(self.doc, channels, from_, to, first, after)
+        return await timeline_of(info, self.doc, channels, from_, to, first, after)
 
 
 @strawberry.type

@@ -104,6 +104,8 @@ async def history_of(
     info: Info, contact: ContactDoc, first: int | None, after: str | None
 ) -> StatusChangeConnection:
     """``Contact.statusHistory``: the statuses read for the page serve its status fields too."""
-    history = await status_history(contact, first, after)
-    info.context.loaders.status.prime_many({s.id: s for s in history.statuses})  # type: ignore[misc]
+    loaders = info.context.loaders
+    statuses = await loaders.status.every()
+    history = await status_history(contact, first, after, statuses=statuses, slices=loaders.slices)
+    loaders.status.prime_many({s.id: s for s in history.statuses})  # type: ignore[misc]
     return StatusChangeConnection.from_history(history, contact)

@@ -12,6 +12,7 @@ from strawberry.file_uploads import Upload
 
 from ..ids import encode_id
 from ..loaders.context import Info
+from ..models import Agent as AgentDoc
 from ..models import ErrorCode, Permission
 from ..models.import_job import DuplicateKey, ImportState, OnDuplicate
 from ..models.import_job import ImportJob as ImportJobDoc
@@ -140,6 +141,12 @@ class ImportJob(Node):
         return _report_url(info, self.doc)
 
 
+async def import_job_node(agent: AgentDoc, global_id: str) -> ImportJob | None:
+    """``node(id:)`` for an import job: one of the caller's workspace, with CONTACT_IMPORT."""
+    found = await imports.find_job(agent, global_id) if agent.can(IMPORT) else None
+    return ImportJob.from_doc(found) if found else None
+
+
 @strawberry.type
 class ImportJobPayload:
     job: ImportJob | None = None
@@ -166,7 +173,8 @@ class ImportMutation:
         self, info: Info, file: Upload, options: ImportOptions | None = None
     ) -> ImportJobPayload:
         context = info.context
-        job = await imports.start_import(context.caller, context.settings, file, given(options))
+        tasks = context.request.app.state.import_tasks  # the application's: it stops them with itself
+        job = await imports.start_import(context.caller, context.settings, tasks, file, given(options))
         return ImportJobPayload(job=ImportJob.from_doc(job))
 
     @mutation(IMPORT, description="stops within one batch; what was written stays, and is counted")

@@ -91,6 +91,7 @@ class InteractionConnection:
 
 
 async def timeline_of(
+    info: Info,
     contact: ContactDoc,
     channels: list[str] | None,
     start: datetime | None,
@@ -99,7 +100,8 @@ async def timeline_of(
     after: str | None,
 ) -> InteractionConnection:
     """``Contact.timeline``."""
-    page = await interactions.timeline(contact, channels, start, end, first, after)
+    slices = info.context.loaders.slices
+    page = await interactions.timeline(contact, channels, start, end, first, after, slices)
     return InteractionConnection.from_page(page, contact)
 
 

@@ -19,6 +19,7 @@ from .common import Node
 from .contact_type import Contact
 from .fields import query
 from .history import StatusChange
+from .imports import import_job_node
 from .journey import Interaction
 from .library import ContactSource, ContactStatus, CustomField, GroupType
 from .webhooks import webhook_node
@@ -59,6 +60,8 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         return Interaction.from_doc(*seen) if seen else None
     if kind == "Webhook":
         return await webhook_node(agent, PydanticObjectId(oid))
+    if kind == "ImportJob":
+        return await import_job_node(agent, global_id)
     if kind == "Workspace":
         if oid != agent.workspace_id:
             return None

@@ -6,24 +6,32 @@ from datetime import date, datetime
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 
-from ..models.base import as_utc, format_datetime
+from ..models.base import format_datetime
+from ..models.custom_values import parse_datetime
+
+# A scalar refuses a value with a GraphQLError, which graphql-core reports as it is, like
+# any other ill-typed value; any other exception would count as unexpected, masked as an
+# internal error.
 
 
 def _parse_datetime(value: Any) -> datetime:
-    if not isinstance(value, str) or len(value) > 40:
-        raise ValueError("DateTime takes an ISO-8601 string with an offset")
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError("DateTime needs an offset, e.g. 2026-01-31T09:00:00Z")
-    moment = as_utc(moment)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return parse_datetime(value)
+    except ValueError:
+        raise GraphQLError("DateTime takes ISO-8601 with an offset, e.g. 2026-01-31T09:00:00Z.") from None
 
 
 def _parse_date(value: Any) -> date:
-    if not isinstance(value, str) or len(value) != 10:
-        raise ValueError("Date takes YYYY-MM-DD")
-    return date.fromisoformat(value)
+    try:
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise GraphQLError("Date takes YYYY-MM-DD, e.g. 2026-01-31.") from None
 
 
 DateTime = strawberry.scalar(

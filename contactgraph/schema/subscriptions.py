@@ -1,17 +1,30 @@
-"""Live status changes over WebSocket (graphql-transport-ws and graphql-ws)."""
+"""Live status changes over WebSocket (graphql-transport-ws and graphql-ws).
+
+An event reaches every subscriber as one ``Delivery``. Subscribers who may see the same
+contacts read it through the same loaders, and those who also sent the same document
+with the same variables and permissions get the result of one execution of it
+(``SharedEventExecutor``): a thousand open boards cost the database and the CPU what
+one does, while each subscriber's own filter and queue stay its own.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+from collections.abc import AsyncIterator, Hashable
 from contextlib import aclosing
 from datetime import datetime
-from typing import Self
+from inspect import isawaitable
+from typing import Any, Self
 
 import strawberry
+from graphql import ExecutionResult
 from strawberry import Private
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from ..events import Event
-from ..loaders.context import Info
+from ..events.broker import Delivery
+from ..loaders.context import Info, Loaders
 from ..models import Contact as ContactDoc
 from ..models import Permission
 from ..resolvers.subscriptions import StatusChangeFilter, status_changes
@@ -23,12 +36,17 @@ from .library import ContactStatus
 
 @strawberry.type
 class StatusChangeEvent:
-    event: Private[Event]
+    delivery: Private[Delivery]
+    same_result: Private[Hashable | None]  # subscribers with equal keys share one execution
     changed_at: datetime
 
     @classmethod
-    def from_event(cls, event: Event) -> Self:
-        return cls(event=event, changed_at=event.occurred_at)
+    def from_delivery(cls, delivery: Delivery, same_result: Hashable | None) -> Self:
+        return cls(delivery=delivery, same_result=same_result, changed_at=delivery.event.occurred_at)
+
+    @property
+    def event(self) -> Event:
+        return self.delivery.event
 
     @strawberry.field(description="the contact as it is now; as it was then if since deleted or out of sight")
     async def contact(self, info: Info) -> Contact:
@@ -79,13 +97,69 @@ class ContactSubscription:
         # A coroutine returning the stream (rather than a generator) so that the guard
         # and the filter's checks run when the client subscribes.
         watch = StatusChangeFilter.of(info.context.caller, status_ids, group_ids, contact_ids)
-        return _deliveries(info, watch)
+        return _deliveries(info, watch, _result_key(info, watch))
 
 
-async def _deliveries(info: Info, watch: StatusChangeFilter) -> AsyncIterator[StatusChangeEvent]:
+def _result_key(info: Info, watch: StatusChangeFilter) -> Hashable | None:
+    """What an event's result depends on besides the event: the document, its variables, who asks."""
+    if info.query is None:
+        return None  # a document without its text (never from a client): executed on its own
+    variables = json.dumps(info.variable_values, sort_keys=True, default=str)
+    permissions = frozenset(info.context.caller.permissions)
+    operation = info.operation.name.value if info.operation.name else None
+    return ("result", info.query, operation, variables, watch.scope, permissions)
+
+
+async def _deliveries(
+    info: Info, watch: StatusChangeFilter, same_result: Hashable | None
+) -> AsyncIterator[StatusChangeEvent]:
     async with aclosing(status_changes(watch)) as changes:
-        async for event in changes:
-            info.context.renew_loaders()  # current data for each event, and no cache that grows
-            if await info.context.loaders.status.load(event.to_status_id) is None:  # type: ignore[arg-type]
+        async for delivery in changes:
+            # Current data for each event, read once for all who may see the same; no cache that grows.
+            loaders = delivery.shared(
+                ("loaders", watch.scope), lambda: Loaders.for_agent(info.context.caller)
+            )
+            info.context.use_loaders(loaders)
+            if not await _to_status_exists(loaders, delivery.event):
                 continue  # the status was deleted meanwhile: nothing left to show
-            yield StatusChangeEvent.from_event(event)
+            yield StatusChangeEvent.from_delivery(delivery, same_result)
+
+
+async def _to_status_exists(loaders: Loaders, event: Event) -> bool:
+    """Whether the change's new status still exists; both statuses it names are read at once."""
+    named = [event.to_status_id, *([event.from_status_id] if event.from_status_id else [])]
+    return (await loaders.status.load_many(named))[0] is not None  # type: ignore[arg-type]
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Executes a status change once for all the subscribers whose result key is the same.
+
+    The first of them to get to the event executes it in a task of its own; the others
+    (and it) await that task, shielded, so one leaving does not cancel it for the rest.
+    Every other operation executes as usual.
+    """
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        root = self.root_value
+        if not isinstance(root, StatusChangeEvent) or root.same_result is None:
+            return super().execute_operation(serially)
+        execute = super().execute_operation
+        task = root.delivery.shared(root.same_result, lambda: _started(execute(serially)))
+        return asyncio.shield(task)
+
+
+def _started(result: Any) -> asyncio.Task[ExecutionResult]:
+    """A task settling graphql-core's result (or its awaitable), to share it."""
+
+    async def settled() -> ExecutionResult:
+        return await result if isawaitable(result) else result  # type: ignore[no-any-return]
+
+    task = asyncio.ensure_future(settled())
+    task.add_done_callback(_retrieved)
+    return task
+
+
+def _retrieved(task: asyncio.Task[ExecutionResult]) -> None:
+    """Its subscribers each see a failure; this only keeps asyncio from reporting it as unseen."""
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,389 @@
+"""Database round trips and documents read per operation; one JSON line per operation.
+
+Every figure is counted by the engine (``Engine.round_trips``: the in-memory engine's
+counter, or a PyMongo command listener on a real server), never timed, so it is the
+same on every machine and on both engines. ``documents_read`` counts the documents
+the server returned (cursor batches, findAndModify's value); what a server examines to
+find them depends on its indexes and is not counted here.
+
+Each read is checked against its answer: ``documents_needed`` is what the answer
+shows (the caller's token, the contacts, one look-ahead contact per page that has a
+next one, the statuses, sources, groups, agents and custom fields it names, and the
+board's statuses), and a page's round trips must not grow with its size (10 and 100
+contacts; 5 and 20 columns). The script exits with 1 when a check fails.
+
+    python bench/round_trips.py      # the engine CONTACTGRAPH_MONGODB_URL names (memory:// by default)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import Bench, bench_app
+
+CARD = """
+fragment Card on Contact {
+  id firstname lastname fullName phone waId otherPhones email type company city optedOut
+  statusChangedAt createdAt updatedAt
+  status { id name color }
+  source { id name }
+  groups { id name }
+  assignedAgent { id name }
+  customFields { field { id key } value }
+}"""
+
+PAGE = (
+    """
+query($first: Int!) {
+  contacts(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { ...Card } }
+  }
+}"""
+    + CARD
+)
+
+BOARD = (
+    """
+query($cards: Int!) {
+  contactBoard {
+    status { id name color position }
+    count
+    contacts(first: $cards) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { ...Card } }
+    }
+  }
+}"""
+    + CARD
+)
+
+JOURNEY = (
+    """
+query($first: Int!) {
+  contacts(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        ...Card
+        statusHistory(first: 3) {
+          totalCount
+          pageInfo { hasNextPage }
+          edges { node { id changedAt fromStatus { id name } toStatus { id name } changedBy { id name } } }
+        }
+        timeline(first: 3) {
+          totalCount
+          pageInfo { hasNextPage }
+          edges { node { id channel direction summary occurredAt } }
+        }
+      }
+    }
+  }
+}"""
+    + CARD
+)
+
+CONTACT = "query($id: ID!) { contact(id: $id) { ...Card } }" + CARD
+
+AUDIENCE = (
+    """
+query($groupIds: [ID!], $first: Int!) {
+  campaignAudience(groupIds: $groupIds, first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { ...Card } }
+  }
+}"""
+    + CARD
+)
+
+# Writes answer with the contact's id and version only: the figure is the write's own.
+ANSWER = "contact { id updatedAt } userErrors { field code message }"
+CREATE = f"mutation($input: ContactInput!) {{ createContact(input: $input) {{ {ANSWER} }} }}"
+UPDATE = (
+    f"mutation($id: ID!, $input: ContactPatch!) {{ updateContact(id: $id, input: $input) {{ {ANSWER} }} }}"
+)
+MOVE = f"""
+mutation($contactId: ID!, $statusId: ID!, $expected: ID) {{
+  moveContactStatus(contactId: $contactId, statusId: $statusId, expectedStatusId: $expected) {{ {ANSWER} }}
+}}"""
+MERGE = f"""
+mutation($primaryId: ID!, $secondaryId: ID!) {{
+  mergeContacts(primaryId: $primaryId, secondaryId: $secondaryId) {{ {ANSWER} }}
+}}"""
+UPSERT = f"""
+mutation($input: UpsertContactByPhoneInput!) {{ upsertContactByPhone(input: $input) {{ {ANSWER} }} }}"""
+
+INTERACTION = """
+mutation($input: InteractionInput!) { recordInteraction(input: $input) { interaction { id } userErrors { message } } }"""
+WORKSPACE = """
+mutation($name: String!) { createWorkspace(name: $name) { adminToken userErrors { message } } }"""
+ME = "{ me { id } }"
+STATUS = """
+mutation($input: StatusInput!) { createStatus(input: $input) { status { id } userErrors { message } } }"""
+SOURCE = """
+mutation($input: SourceInput!) { createSource(input: $input) { source { id } userErrors { message } } }"""
+GROUP = """
+mutation($input: GroupInput!) { createGroup(input: $input) { group { id } userErrors { message } } }"""
+FIELD = """
+mutation($input: CustomFieldInput!) { createCustomField(input: $input) { customField { id } userErrors { message } } }"""
+AGENT = """
+mutation($input: AgentInput!) { createAgent(input: $input) { agent { id } userErrors { message } } }"""
+SETTINGS = """
+mutation($input: WorkspaceSettingsInput!) {
+  updateWorkspaceSettings(input: $input) { workspace { id } userErrors { message } }
+}"""
+
+CARDS = 5  # per board column
+PER_STATUS = 26  # contacts seeded in each status: 520 in the larger workspace
+JOURNEYS = 40  # contacts seeded with status changes and interactions
+
+
+@dataclass
+class World:
+    """A seeded workspace: its admin token and the ids of what it holds."""
+
+    token: str
+    offset: int
+    statuses: list[str]
+    sources: list[str]
+    groups: list[str]
+    agents: list[str]
+    contacts: list[str] = field(default_factory=list)
+
+
+def phone(n: int) -> str:
+    return f"+1415{3_000_000 + n:07d}"
+
+
+async def call(bench: Bench, document: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
+    """The answer's ``data``; any top-level error or userError stops the benchmark."""
+    response = await bench.client.post(
+        "/graphql",
+        json={"query": document, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(json.dumps(body["errors"]))
+    for payload in body["data"].values():
+        if isinstance(payload, dict) and payload.get("userErrors"):
+            raise RuntimeError(json.dumps(payload["userErrors"]))
+    return body["data"]  # type: ignore[no-any-return]
+
+
+async def seed(bench: Bench, name: str, statuses: int, offset: int) -> World:
+    """A workspace with ``statuses`` statuses, ``PER_STATUS`` contacts in each, made through the API."""
+    admin_key = bench.settings.admin_key.get_secret_value()  # type: ignore[union-attr]
+    token = (await call(bench, WORKSPACE, {"name": name}, admin_key))["createWorkspace"]["adminToken"]
+    me = (await call(bench, ME, {}, token))["me"]["id"]
+
+    async def made(document: str, variables: dict[str, Any], kind: str) -> str:
+        data = await call(bench, document, {"input": variables}, token)
+        return next(iter(data.values()))[kind]["id"]  # type: ignore[no-any-return]
+
+    world = World(
+        token=token,
+        offset=offset,
+        statuses=[
+            await made(STATUS, {"name": f"Stage {n}", "color": "#1e90ff"}, "status") for n in range(statuses)
+        ],
+        sources=[await made(SOURCE, {"name": s}, "source") for s in ("WhatsApp", "Website", "Import")],
+        groups=[await made(GROUP, {"name": g}, "group") for g in ("VIP", "Newsletter", "Wholesale")],
+        agents=[me],
+    )
+    world.agents += [
+        await made(
+            AGENT, {"name": f"Agent {n}", "email": f"agent{n}@example.com", "permissions": []}, "agent"
+        )
+        for n in range(2)
+    ]
+    for key, type_, options in (
+        ("plan", "TEXT", None),
+        ("budget", "NUMBER", None),
+        ("size", "DROPDOWN", ["S", "M", "L"]),
+    ):
+        await made(
+            FIELD, {"key": key, "label": key.title(), "type": type_, "options": options}, "customField"
+        )
+    await call(
+        bench,
+        SETTINGS,
+        {"input": {"inboundStatusId": world.statuses[0], "inboundSourceId": world.sources[0]}},
+        token,
+    )
+    for n in range(statuses * PER_STATUS):
+        world.contacts.append(await made(CREATE, contact_input(world, offset + n), "contact"))
+    for n, contact in enumerate(world.contacts[-JOURNEYS:]):  # the newest, which pages show first
+        for step in (1, 2):
+            status = world.statuses[(n + step) % len(world.statuses)]
+            await call(bench, MOVE, {"contactId": contact, "statusId": status}, token)
+            summary = f"message {step}"
+            await made(
+                INTERACTION,
+                {"contactId": contact, "channel": "whatsapp", "direction": "inbound", "summary": summary},
+                "interaction",
+            )
+    return world
+
+
+def contact_input(world: World, n: int) -> dict[str, Any]:
+    """The n-th contact: every reference and custom value filled, spread over the library."""
+    return {
+        "firstname": "Ada",
+        "lastname": f"Lovelace {n}",
+        "phone": phone(n),
+        "email": f"ada{n}@example.com",
+        "statusId": world.statuses[n % len(world.statuses)],
+        "sourceId": world.sources[n % len(world.sources)],
+        "groupIds": world.groups[: 1 + n % len(world.groups)],
+        "assignedAgentId": world.agents[n % len(world.agents)],
+        "company": "Analytical Engines",
+        "city": "London",
+        "customFields": [
+            {"key": "plan", "value": f"plan {n % 4}"},
+            {"key": "budget", "value": n},
+            {"key": "size", "value": "SML"[n % 3]},
+        ],
+    }
+
+
+async def counted(
+    bench: Bench, document: str, variables: dict[str, Any], token: str
+) -> tuple[int, int, dict[str, Any]]:
+    """Round trips and documents read by one request, and its data."""
+    counter = bench.engine.round_trips
+    trips, documents = counter.count, counter.documents
+    data = await call(bench, document, variables, token)
+    return counter.count - trips, counter.documents - documents, data
+
+
+def needed(answer: Any, also: set[str] = frozenset()) -> int:  # type: ignore[assignment]
+    """Documents the answer shows: the caller's token (with its agent), every record it names
+    once, one look-ahead per page that has more, one result per count, and ``also``, records
+    it needed to read."""
+    shown: set[str] = set(also)
+    more = 0
+
+    def walk(value: Any) -> None:
+        nonlocal more
+        if isinstance(value, dict):
+            if isinstance(value.get("id"), str):
+                shown.add(value["id"])
+            more += value.get("hasNextPage") is True
+            more += sum(1 for key in ("count", "totalCount") if value.get(key))  # no document for a 0
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(answer)
+    return 1 + len(shown) + more
+
+
+def figure(bench: Bench, operation: str, trips: int, documents: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "benchmark": "round_trips",
+        "engine": bench.engine_name,
+        "operation": operation,
+        "round_trips": trips,
+        "documents_read": documents,
+        **extra,
+    }
+
+
+def checked(
+    bench: Bench, operation: str, trips: int, documents: int, need: int, flat: int | None
+) -> dict[str, Any]:
+    """A read's figure: within what its answer needs, and as many round trips as ``flat`` (its smaller size)."""
+    ok = documents <= need and (flat is None or trips == flat)
+    return figure(bench, operation, trips, documents, documents_needed=need, ok=ok)
+
+
+Variant = tuple[str, dict[str, Any], World]
+
+
+async def sizes(
+    bench: Bench, operation: str, document: str, variants: list[Variant], statuses: bool = False
+) -> list[dict[str, Any]]:
+    """The same read at several sizes: each within its answer, all in as many round trips as the first.
+
+    ``statuses``: the read needs every status of the workspace (a board's columns, a history's filter).
+    """
+    figures: list[dict[str, Any]] = []
+    for label, variables, world in variants:
+        trips, documents, data = await counted(bench, document, variables, world.token)
+        need = needed(data, set(world.statuses) if statuses else set())
+        flat = figures[0]["round_trips"] if figures else None
+        figures.append(checked(bench, " ".join(f"{operation} {label}".split()), trips, documents, need, flat))
+    return figures
+
+
+async def reads(bench: Bench, small: World, large: World) -> list[dict[str, Any]]:
+    pages: list[Variant] = [(f"of {n}", {"first": n}, large) for n in (10, 100, 500)]
+    figures = await sizes(bench, "contacts page", PAGE, pages)
+    figures += await sizes(bench, "contacts page, with statusHistory and timeline,", JOURNEY, pages, True)
+    boards: list[Variant] = [
+        (f"of {len(w.statuses)} columns, {CARDS} cards each", {"cards": CARDS}, w) for w in (small, large)
+    ]
+    figures += await sizes(bench, "board", BOARD, boards, True)
+    figures += await sizes(bench, "contact by id", CONTACT, [("", {"id": large.contacts[7]}, large)])
+    audience: list[Variant] = [
+        (f"of {n}", {"groupIds": large.groups[1:2], "first": n}, large) for n in (10, 100)
+    ]
+    figures += await sizes(bench, "campaign audience page", AUDIENCE, audience)
+    return figures
+
+
+async def writes(bench: Bench, world: World) -> list[dict[str, Any]]:
+    figures = []
+    token = world.token
+    fresh = contact_input(world, 900_000)
+    trips, documents, data = await counted(bench, CREATE, {"input": fresh}, token)
+    created = data["createContact"]["contact"]["id"]
+    figures.append(figure(bench, "createContact", trips, documents))
+    patch = {"firstname": "Augusta", "city": "Paris", "customFields": [{"key": "budget", "value": 42}]}
+    trips, documents, _ = await counted(bench, UPDATE, {"id": created, "input": patch}, token)
+    figures.append(figure(bench, "updateContact", trips, documents))
+    variables = {"contactId": created, "statusId": world.statuses[1], "expected": world.statuses[0]}
+    trips, documents, _ = await counted(bench, MOVE, variables, token)
+    figures.append(figure(bench, "moveContactStatus", trips, documents))
+    variables = {"primaryId": world.contacts[0], "secondaryId": world.contacts[1]}
+    trips, documents, _ = await counted(bench, MERGE, variables, token)
+    figures.append(figure(bench, "mergeContacts", trips, documents))
+    known = {
+        "phone": phone(world.offset + 2),
+        "firstname": "Ada",
+        "customFields": [{"key": "plan", "value": "gold"}],
+    }
+    trips, documents, _ = await counted(bench, UPSERT, {"input": known}, token)
+    figures.append(figure(bench, "upsertContactByPhone, a known number", trips, documents))
+    new = {"phone": phone(900_001), "firstname": "Grace", "customFields": [{"key": "plan", "value": "trial"}]}
+    trips, documents, _ = await counted(bench, UPSERT, {"input": new}, token)
+    figures.append(figure(bench, "upsertContactByPhone, a new number", trips, documents))
+    return figures
+
+
+async def main() -> int:
+    async with bench_app() as bench:
+        small = await seed(bench, "five columns", 5, 0)
+        large = await seed(bench, "twenty columns", 20, 10_000)
+        figures = await reads(bench, small, large) + await writes(bench, large)
+    for line in figures:
+        print(json.dumps(line))
+    failed = [line["operation"] for line in figures if line.get("ok") is False]
+    if failed:
+        print(f"round_trips: checks failed for {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
