@@ -49,6 +49,9 @@ bench: venv
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/round_trips.py
+	$(BIN)/python bench/api_overhead.py
+	$(BIN)/python bench/phone_parse.py
 
 # 50 clients against uvicorn on 127.0.0.1 for LOAD_SECONDS, then invariants; non-zero exit if one breaks.
 LOAD_SECONDS ?= 60

@@ -29,6 +29,7 @@ from .events.delivery import DeliveryWorker
 from .events.feeder import Feeder
 from .limits import BodySizeLimit
 from .loaders.context import Context
+from .request_json import decode
 from .resolvers.imports import ImportTasks, fail_dead_jobs
 from .schema import build_schema
 from .settings import Settings, get_settings
@@ -56,6 +57,17 @@ class GraphQLApp(GraphQL[Context, None]):
         finally:
             if isinstance(request, Request):
                 await request.close()  # an upload's spooled files, whatever the resolver did
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode(data)  # not UTF-8, lone surrogates, too deep: malformed JSON, not an internal error
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry takes the JSON body, and multipart's ``operations`` and ``map``, to be shaped as
+        the specs say (``0`` as a body fails on ``.get``); a request of another shape is a bad request."""
+        try:
+            return await super().parse_http_body(request)
+        except (AttributeError, TypeError, ValueError, IndexError, RecursionError) as error:
+            raise HTTPException(400, "Not a GraphQL request: its JSON must be an object.") from error
 
     async def parse_multipart(self, request: Any) -> dict[str, str]:
         """Uploads only with an ``Authorization`` header, checked before the body is read.

@@ -34,7 +34,7 @@ class _CountingListener(monitoring.CommandListener):
 
 
 def documents_in(reply: Mapping[str, Any]) -> int:
-    """The documents a reply returns: a cursor's batch (find, aggregate, getMore), or findAndModify's value."""
+    """The documents a reply returns: a cursor's batch (find, aggregate, getMore), or findAndModify's."""
     cursor = reply.get("cursor")
     if isinstance(cursor, Mapping):
         return len(cursor.get("firstBatch") or cursor.get("nextBatch") or [])

@@ -131,7 +131,7 @@ class _CountedCursor(AsyncCursor):
     """A ``find`` cursor that counts what it hands out; mongomock does its work as it is read."""
 
     def __init__(self, cursor: Any, round_trips: RoundTrips, batch_size: int | None) -> None:
-        super().__init__(cursor)
+        super().__init__(cursor)  # type: ignore[call-arg]
         self._round_trips = round_trips
         self._replies = _Replies(round_trips, batch_size)
 
@@ -147,7 +147,7 @@ class _CountedCursor(AsyncCursor):
 
     __anext__ = next
 
-    async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:
+    async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:  # type: ignore[override]
         with self._round_trips.busy():
             documents = await super().to_list(*args, **kwargs)
         self._replies.hand(len(documents))
@@ -158,7 +158,7 @@ class _CountedCommandCursor(AsyncLatentCommandCursor):
     """An ``aggregate`` cursor that counts what it hands out."""
 
     def __init__(self, cursor: Any, round_trips: RoundTrips, batch_size: int | None) -> None:
-        super().__init__(cursor)
+        super().__init__(cursor)  # type: ignore[call-arg]
         self._replies = _Replies(round_trips, batch_size)
 
     async def next(self) -> Any:
@@ -168,13 +168,13 @@ class _CountedCommandCursor(AsyncLatentCommandCursor):
 
     __anext__ = next
 
-    async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:
+    async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:  # type: ignore[override]
         documents = await super().to_list(*args, **kwargs)
         self._replies.hand(len(documents))
         return documents
 
 
-def _unwrapped(cursor: AsyncCursor | AsyncLatentCommandCursor) -> Any:
+def _unwrapped(cursor: Any) -> Any:
     """The mongomock cursor inside one of mongomock-motor's (a private, name-mangled attribute)."""
     return next(value for key, value in vars(cursor).items() if key.endswith("__cursor"))
 
@@ -183,8 +183,9 @@ def _union_with(in_collection: list[Any], database: Any, options: Any) -> list[A
     """``$unionWith``: the documents so far, then those another collection's pipeline yields."""
     if isinstance(options, str):
         options = {"coll": options}
-    documents = list(database.get_collection(options["coll"]).find())
-    pipeline = options.get("pipeline", [])
+    pipeline = list(options.get("pipeline", []))
+    query = pipeline.pop(0)["$match"] if pipeline and "$match" in pipeline[0] else {}
+    documents = list(database.get_collection(options["coll"]).find(query))  # copies only the matches
     return [*in_collection, *mongomock_aggregate.process_pipeline(documents, database, pipeline, None)]
 
 

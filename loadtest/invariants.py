@@ -231,7 +231,7 @@ class Invariants:
 
     def subscribers_heard_every_change(self) -> Check:
         """Each subscriber heard every status change it may see, once, in order per contact."""
-        per_subscriber = {}
+        per_subscriber: dict[str, dict[str, Any]] = {}
         ok = True
         for subscriber in self.subscribers:
             if not subscriber.heard:
@@ -340,16 +340,13 @@ class Invariants:
                 latest[event["data"]["contact"]["_id"]] = event
         differ = []
         for contact in self.contacts:
-            event = latest.get(contact["_id"])
-            shown = {
-                k: v
-                for k, v in (event or {}).get("data", {}).get("contact", {}).items()
-                if k != "revision_id"
-            }
+            found = latest.get(contact["_id"])
+            snapshot = (found or {}).get("data", {}).get("contact", {})
+            shown = {k: v for k, v in snapshot.items() if k != "revision_id"}
             stored = {k: v for k, v in contact.items() if k != "revision_id"}
             if shown != stored:
                 keys = sorted(k for k in stored.keys() | shown.keys() if stored.get(k) != shown.get(k))
-                differ.append((contact["_id"], event["type"] if event else None, keys))
+                differ.append((contact["_id"], found["type"] if found else None, keys))
         return Check(
             "outbox_matches_contacts",
             not differ,

@@ -87,7 +87,7 @@ async def receiving(fail_ratio: float, seed: int) -> AsyncIterator[Receiver]:
     sock.bind((HOST, 0))
     receiver.port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # signals stay the load test's
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # signals stay the load test's
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

@@ -169,8 +169,11 @@ class Pool:
             self.ids[index] = last
             self.where[last] = index
 
-    def pick(self, rng: random.Random, count: int = 1) -> list[str]:
+    def pick(self, rng: random.Random, count: int) -> list[str]:
         return rng.sample(self.ids, min(count, len(self.ids)))
+
+    def one(self, rng: random.Random) -> str | None:
+        return rng.choice(self.ids) if self.ids else None
 
 
 @dataclass
@@ -366,7 +369,7 @@ class Traffic:
 
     async def update(self, token: str) -> None:
         rng = self.rng
-        [contact_id] = self.ledger.live.pick(rng) or [None]
+        contact_id = self.ledger.live.one(rng)
         if contact_id is None:
             return
         patch: dict[str, Any] = {"company": f"Company {rng.randrange(1000)}"}
@@ -384,7 +387,7 @@ class Traffic:
             self.ledger.status_set(payload["contact"])
 
     async def move(self, token: str) -> None:
-        [contact_id] = self.ledger.live.pick(self.rng) or [None]
+        contact_id = self.ledger.live.one(self.rng)
         if contact_id is None:
             return
         variables = {"id": contact_id, "statusId": self.rng.choice(self.ws.statuses)}
@@ -416,7 +419,7 @@ class Traffic:
             self.ledger.live.discard(secondary)
 
     async def delete(self, token: str) -> None:
-        [contact_id] = self.ledger.live.pick(self.rng) or [None]
+        contact_id = self.ledger.live.one(self.rng)
         if contact_id is None:
             return
         payload = await self.client.mutate("delete", DELETE, {"ids": [contact_id]}, token, EXPECTED["delete"])

@@ -122,3 +122,58 @@ def test_a_real_servers_replies_are_counted_by_their_documents() -> None:
     ]
     # when / then
     assert [documents_in(reply) for reply in replies] == [2, 1, 0, 1, 0, 0]
+
+
+async def test_a_result_beyond_a_servers_first_batch_costs_a_get_more() -> None:
+    # given
+    client = MemoryClient()
+    collection = client["db"]["people"]
+    await collection.insert_many([{"n": n} for n in range(150)])
+    counter = client.round_trips
+    # when / then: 101 documents in the first reply, the rest in one getMore
+    before = counter.count
+    assert len(await collection.find({}).to_list()) == 150
+    assert counter.count - before == 2
+    # unless the first reply is asked to hold them all
+    before = counter.count
+    assert len(await collection.find({}, batch_size=150).to_list()) == 150
+    assert counter.count - before == 1
+    # an aggregation in batches of 50: the first reply and two getMores
+    before = counter.count
+    assert len(await (await collection.aggregate([], batchSize=50)).to_list()) == 150
+    assert counter.count - before == 3
+
+
+async def test_union_with_adds_what_a_pipeline_over_another_collection_yields() -> None:
+    # given
+    database = MemoryClient()["db"]
+    await database["people"].insert_many([{"team": "ab"[n % 2], "n": n} for n in range(6)])
+    await database["pets"].insert_one({"team": "a", "n": 100})
+
+    # when: the two newest of team a, then the newest of team b, then the pets
+    def newest(team: str, limit: int) -> list[dict]:
+        return [{"$match": {"team": team}}, {"$sort": {"n": -1}}, {"$limit": limit}]
+
+    pipeline = [
+        *newest("a", 2),
+        {"$unionWith": {"coll": "people", "pipeline": newest("b", 1)}},
+        {"$unionWith": {"coll": "pets", "pipeline": []}},
+    ]
+    found = await (await database["people"].aggregate(pipeline)).to_list()
+    # then
+    assert [(doc["team"], doc["n"]) for doc in found] == [("a", 4), ("a", 2), ("b", 5), ("a", 100)]
+
+
+async def test_count_and_group_by_a_constant_yield_no_document_when_nothing_matches() -> None:
+    # given: as MongoDB does
+    collection = MemoryClient()["db"]["people"]
+    await collection.insert_one({"team": "a"})
+    # when
+    nothing = [{"$match": {"team": "z"}}]
+    counted = await (await collection.aggregate([*nothing, {"$count": "n"}])).to_list()
+    grouped = await (
+        await collection.aggregate([*nothing, {"$group": {"_id": None, "n": {"$sum": 1}}}])
+    ).to_list()
+    one = await (await collection.aggregate([{"$count": "n"}])).to_list()
+    # then
+    assert (counted, grouped, one) == ([], [], [{"n": 1}])

@@ -110,7 +110,7 @@ async def test_a_change_costs_the_same_round_trips_for_twenty_identical_subscrib
     assert stored is not None and stored.status_id == oid(new)
 
 
-async def test_identical_subscribers_get_the_result_of_one_execution_however_late_they_read(
+async def test_identical_subscribers_hear_one_reading_of_a_change_however_late_they_read(
     quiet: Settings, engine: Engine, api: Api, workspace: Workspace, library: Library
 ) -> None:
     # given: one subscriber reads at once, one through a connection that holds two messages unread
@@ -131,7 +131,7 @@ async def test_identical_subscribers_get_the_result_of_one_execution_however_lat
         # when: the contact is renamed before the slow subscriber reads the last changes
         await here.ok(RENAME, {"id": card["id"], "firstname": "Grace"}, workspace.token)
         read_late = [await change(slow) for _ in moves]
-    # then: what was executed for the first is what the second hears
+    # then: what was read for the first is what the second hears
     assert read_late == read_at_once
     assert [c["contact"]["firstname"] for c in read_late] == ["Ada"] * len(moves)
     assert [c["toStatus"]["id"] for c in read_late] == moves

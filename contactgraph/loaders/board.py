@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from ..models import Contact
 from .counts import ContactCountByStatusLoader
-from .slices import Slice, union
+from .slices import MOST_BRANCHES, Slice, union
 
 
 class ColumnKey(NamedTuple):
@@ -40,7 +40,7 @@ class ColumnPageLoader(DataLoader[ColumnKey, list[Contact]]):
         order: dict[str, int],
         after: Callable[[str], dict[str, Any]],
     ) -> None:
-        super().__init__(load_fn=self._load)
+        super().__init__(load_fn=self._load, max_batch_size=MOST_BRANCHES)
         self.query = query
         self.order = order
         self.after = after

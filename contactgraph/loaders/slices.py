@@ -23,6 +23,8 @@ from ..models import WorkspaceDocument
 D = TypeVar("D", bound=WorkspaceDocument)
 
 _BRANCH = "__slice"  # the field each branch tags its documents with
+# MongoDB refuses a pipeline of more than 1,000 stages; a branch adds one ($unionWith).
+MOST_BRANCHES = 900
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +67,7 @@ class SliceLoader(DataLoader[Slice, list[D]], Generic[D]):
     """Slices of ``model``'s collection, every slice of a tick in one aggregation."""
 
     def __init__(self, model: type[D]) -> None:
-        super().__init__(load_fn=self._load, cache_key_fn=_key)
+        super().__init__(load_fn=self._load, cache_key_fn=_key, max_batch_size=MOST_BRANCHES)
         self.model = model
 
     async def _load(self, keys: Sequence[Slice]) -> list[list[D]]:
@@ -77,7 +79,7 @@ class CountLoader(DataLoader[dict[str, Any], int]):
     """How many documents of ``model`` each query selects, every query of a tick in one aggregation."""
 
     def __init__(self, model: type[WorkspaceDocument]) -> None:
-        super().__init__(load_fn=self._load, cache_key_fn=_key)
+        super().__init__(load_fn=self._load, cache_key_fn=_key, max_batch_size=MOST_BRANCHES)
         self.model = model
 
     async def _load(self, keys: Sequence[dict[str, Any]]) -> list[int]:

@@ -33,7 +33,8 @@ class BoardQuery:
     @query(*VIEW, description="one column per status, by position; the filter and view rules of contacts")
     async def contact_board(self, info: Info, filter: ContactFilter | None = None) -> list[BoardColumn]:
         found = await board.contact_board(info.context.caller, filter_given(filter))
-        info.context.loaders.status.prime_many({s.id: s for s in found.statuses})  # the cards' status
+        # the statuses read for the columns are the cards' statuses too
+        info.context.loaders.status.prime_many({s.id: s for s in found.statuses})  # type: ignore[misc]
         return [BoardColumn(board=found, status=ContactStatus.from_doc(s)) for s in found.statuses]
 
 
