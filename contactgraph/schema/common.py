@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from ..models import ContactType, CustomFieldType, ErrorCode, Permission
+from ..resolvers.pagination import Page
 
 PermissionEnum = strawberry.enum(Permission, name="Permission")
 UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
@@ -23,6 +26,15 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[Any]) -> PageInfo:
+        return cls(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        )
 
 
 @strawberry.type

@@ -77,12 +77,7 @@ class InteractionConnection:
                 InteractionEdge(cursor=cursor, node=Interaction.from_doc(doc, contact))
                 for doc, cursor in zip(page.items, page.cursors, strict=True)
             ],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field
