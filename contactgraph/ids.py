@@ -13,7 +13,9 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 
-def encode_id(kind: str, oid: ObjectId) -> str:
+def encode_id(kind: str, oid: ObjectId | None) -> str:
+    if oid is None:
+        raise ValueError(f"an unsaved {kind} has no id yet")
     return base64.urlsafe_b64encode(f"{kind}:{oid}".encode()).decode().rstrip("=")
 
 

@@ -257,9 +257,9 @@ class MemoryCollection(AsyncMongoMockCollection):
     async def bulk_write(self, requests: list[Any], **kwargs: Any) -> Any:  # type: ignore[override]
         self.round_trips.count += 1
         with self.round_trips.busy():
-            return await super().bulk_write([_SortlessRequest(r) for r in requests], **kwargs)
+            return await super().bulk_write([_SortlessRequest(r) for r in requests], **kwargs)  # type: ignore[misc]
 
-    async def create_indexes(self, indexes: list[IndexModel], **_: Any) -> list[str]:
+    async def create_indexes(self, indexes: list[IndexModel], **_: Any) -> list[str]:  # type: ignore[override]
         self.round_trips.count += 1
         names = []
         with self.round_trips.busy():
@@ -277,7 +277,7 @@ class MemoryDatabase(AsyncMongoMockDatabase):
     client: MemoryClient
 
     def get_collection(self, *args: Any, **kwargs: Any) -> MemoryCollection:
-        return MemoryCollection(self, self.delegate.get_collection(*args, **kwargs))
+        return MemoryCollection(self, self.delegate.get_collection(*args, **kwargs))  # type: ignore[arg-type]
 
     async def list_collection_names(  # type: ignore[override]
         self, filter: dict[str, Any] | None = None, **_: Any
@@ -307,5 +307,5 @@ class MemoryClient(AsyncMongoMockClient):
     def get_database(self, *args: Any, **kwargs: Any) -> MemoryDatabase:
         return MemoryDatabase(self, super().get_database(*args, **kwargs).delegate)
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # type: ignore[override]
         """The in-memory server has no connections to close."""

@@ -183,7 +183,7 @@ phonelike = st.text(alphabet="0123456789+()-. ", max_size=30)
 
 @PROPERTY
 @given(raw=st.one_of(st.text(max_size=50), phonelike, phonelike.map(lambda text: "+" + text)))
-async def test_anything_else_is_refused_as_invalid_and_writes_nothing(
+async def test_any_other_text_is_read_as_a_number_or_refused_as_invalid_never_a_server_error(
     api: Api, workspace: Workspace, inbound: Library, raw: str
 ) -> None:
     # given
@@ -315,6 +315,22 @@ async def test_a_bot_answer_reads_back_as_its_type_and_sending_that_back_changes
     stored = await Contact.get(oid(bot_contact))
     assert field is not None and stored is not None
     assert value_to_json(stored.value_of(field.id)) == read  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00-05:00", "0001-01-01T01:00:00+05:00"])
+async def test_a_moment_beyond_the_calendar_once_in_utc_is_invalid_for_bots_and_typed_clients(
+    api: Api, workspace: Workspace, bot_contact: str, moment: str
+) -> None:
+    # given
+    state = await snapshot()
+    value = [{"key": KEYS[CustomFieldType.DATETIME], "value": moment}]
+    # when
+    from_bot = await api.data(SET_VALUES, {"id": bot_contact, "values": value}, workspace.token)
+    typed = await api.data(UPDATE, {"id": bot_contact, "input": {"customFields": value}}, workspace.token)
+    # then
+    assert errors_of(from_bot["setContactCustomFields"]) == [("INVALID", ["values", "0", "value"])]
+    assert errors_of(typed["updateContact"]) == [("INVALID", ["input", "customFields", "0", "value"])]
+    assert await snapshot() == state
 
 
 anything = st.one_of(

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Self
 
-from beanie import PydanticObjectId
+from beanie import PydanticObjectId, SortDirection
 from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
@@ -34,11 +34,11 @@ class LibraryEntry(WorkspaceDocument):
 
     @classmethod
     async def in_workspace(cls, workspace_id: PydanticObjectId) -> list[Self]:
-        return await cls.find({"workspace_id": workspace_id}).sort(*cls.order()).to_list()
+        return await cls.find({"workspace_id": workspace_id}).sort(cls.order()).to_list()
 
     @classmethod
-    def order(cls) -> list[tuple[str, int]]:
-        return [("name_key", ASCENDING), ("_id", ASCENDING)]
+    def order(cls) -> list[tuple[str, SortDirection]]:
+        return [("name_key", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)]
 
     @classmethod
     async def get_in(cls, workspace_id: PydanticObjectId, oid: PydanticObjectId | None) -> Self | None:
@@ -61,8 +61,8 @@ class Status(LibraryEntry):
         ]
 
     @classmethod
-    def order(cls) -> list[tuple[str, int]]:
-        return [("position", ASCENDING), ("_id", ASCENDING)]
+    def order(cls) -> list[tuple[str, SortDirection]]:
+        return [("position", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)]
 
 
 class Source(LibraryEntry):
@@ -125,7 +125,11 @@ class CustomField(WorkspaceDocument):
         query: dict[str, Any] = {"workspace_id": workspace_id}
         if not include_deleted:
             query["deleted_at"] = None
-        return await cls.find(query).sort([("position", 1), ("_id", 1)]).to_list()
+        return (
+            await cls.find(query)
+            .sort([("position", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)])
+            .to_list()
+        )
 
     @classmethod
     async def by_keys(cls, workspace_id: PydanticObjectId, keys: list[str]) -> dict[str, CustomField]:

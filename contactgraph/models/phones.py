@@ -49,7 +49,8 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(candidate, region)
     except NumberParseException as error:
-        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a phone number: {str(error).rstrip('.')}.") from None
+        reason = str(error).rstrip(".")
+        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a phone number: {reason}.") from None
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number)
         country = f"for country code +{number.country_code}" + (f" ({where})" if where else "")

@@ -87,7 +87,7 @@ class AdminQuery:
 
     @query()
     async def agents(self, info: Info) -> list[Agent]:
-        found = await AgentDoc.find({"workspace_id": info.context.agent.workspace_id}).sort("_id").to_list()
+        found = await AgentDoc.find({"workspace_id": info.context.caller.workspace_id}).sort("_id").to_list()
         return [Agent.from_doc(a) for a in found]
 
 
@@ -100,26 +100,26 @@ class AdminMutation:
 
     @mutation(Permission.LIBRARY_MANAGE)
     async def update_workspace_settings(self, info: Info, input: WorkspaceSettingsInput) -> WorkspacePayload:
-        workspace = await admin.update_workspace_settings(info.context.agent, given(input))
+        workspace = await admin.update_workspace_settings(info.context.caller, given(input))
         return WorkspacePayload(workspace=Workspace.from_doc(workspace))
 
     @mutation(Permission.AGENT_MANAGE)
     async def create_agent(self, info: Info, input: AgentInput) -> AgentPayload:
-        agent = await admin.create_agent(info.context.agent, given(input))
+        agent = await admin.create_agent(info.context.caller, given(input))
         return AgentPayload(agent=Agent.from_doc(agent))
 
     @mutation(Permission.AGENT_MANAGE)
     async def update_agent_permissions(
         self, info: Info, id: strawberry.ID, permissions: list[Permission]
     ) -> AgentPayload:
-        agent = await admin.update_agent_permissions(info.context.agent, id, permissions)
+        agent = await admin.update_agent_permissions(info.context.caller, id, permissions)
         return AgentPayload(agent=Agent.from_doc(agent))
 
     @mutation(description="one's own token, or any agent's with AGENT_MANAGE")
     async def create_api_token(self, info: Info, agent_id: strawberry.ID, name: str) -> ApiTokenPayload:
-        return ApiTokenPayload(token=await admin.create_api_token(info.context.agent, agent_id, name))
+        return ApiTokenPayload(token=await admin.create_api_token(info.context.caller, agent_id, name))
 
     @mutation(description="one's own token, or any agent's with AGENT_MANAGE")
     async def revoke_api_token(self, info: Info, token: str) -> DeletePayload:
-        oid = await admin.revoke_api_token(info.context.agent, token)
+        oid = await admin.revoke_api_token(info.context.caller, token)
         return DeletePayload(deleted_ids=[strawberry.ID(encode_id("ApiToken", oid))])

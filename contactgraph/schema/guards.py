@@ -80,7 +80,7 @@ class UserErrorsPayload(FieldExtension):
     """Turns a ``DomainError`` raised below into the payload's ``userErrors``."""
 
     def apply(self, field: StrawberryField) -> None:
-        self.payload_type = field.type
+        self.payload_type: Callable[..., Any] = field.type  # type: ignore[assignment]
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any

@@ -37,7 +37,7 @@ class ContactStatus(Node):
 
     @strawberry.field
     async def contact_count(self, info: Info) -> int:
-        return await info.context.loaders.contacts_by_status.load(self.doc.id)
+        return await info.context.loaders.contacts_by_status.load(self.doc.id)  # type: ignore[arg-type]  # stored, so it has an id
 
 
 @strawberry.type
@@ -51,7 +51,7 @@ class ContactSource(Node):
 
     @strawberry.field
     async def contact_count(self, info: Info) -> int:
-        return await info.context.loaders.contacts_by_source.load(self.doc.id)
+        return await info.context.loaders.contacts_by_source.load(self.doc.id)  # type: ignore[arg-type]  # stored, so it has an id
 
 
 @strawberry.type(name="Group")
@@ -71,7 +71,7 @@ class GroupType(Node):
 
     @strawberry.field
     async def contact_count(self, info: Info) -> int:
-        return await info.context.loaders.contacts_by_group.load(self.doc.id)
+        return await info.context.loaders.contacts_by_group.load(self.doc.id)  # type: ignore[arg-type]  # stored, so it has an id
 
 
 @strawberry.type
@@ -180,20 +180,24 @@ def _deleted(kind: str, oid: object) -> DeletePayload:
 class LibraryQuery:
     @query()
     async def statuses(self, info: Info) -> list[ContactStatus]:
-        return [ContactStatus.from_doc(s) for s in await Status.in_workspace(info.context.agent.workspace_id)]
+        return [
+            ContactStatus.from_doc(s) for s in await Status.in_workspace(info.context.caller.workspace_id)
+        ]
 
     @query()
     async def sources(self, info: Info) -> list[ContactSource]:
-        return [ContactSource.from_doc(s) for s in await Source.in_workspace(info.context.agent.workspace_id)]
+        return [
+            ContactSource.from_doc(s) for s in await Source.in_workspace(info.context.caller.workspace_id)
+        ]
 
     @query()
     async def groups(self, info: Info) -> list[GroupType]:
-        return [GroupType.from_doc(g) for g in await Group.in_workspace(info.context.agent.workspace_id)]
+        return [GroupType.from_doc(g) for g in await Group.in_workspace(info.context.caller.workspace_id)]
 
     @query()
     async def custom_fields(self, info: Info, include_deleted: bool | None = False) -> list[CustomField]:
         found = await CustomFieldDoc.in_workspace(
-            info.context.agent.workspace_id, include_deleted=bool(include_deleted)
+            info.context.caller.workspace_id, include_deleted=bool(include_deleted)
         )
         return [CustomField.from_doc(f) for f in found]
 
@@ -205,74 +209,74 @@ MANAGE = Permission.LIBRARY_MANAGE
 class LibraryMutation:
     @mutation(MANAGE)
     async def create_status(self, info: Info, input: StatusInput) -> StatusPayload:
-        status = await library.create_entry(Status, info.context.agent, given(input))
+        status = await library.create_entry(Status, info.context.caller, given(input))
         return StatusPayload(status=ContactStatus.from_doc(status))
 
     @mutation(MANAGE)
     async def update_status(self, info: Info, id: strawberry.ID, input: StatusPatch) -> StatusPayload:
-        status = await library.update_entry(Status, info.context.agent, id, given(input))
+        status = await library.update_entry(Status, info.context.caller, id, given(input))
         return StatusPayload(status=ContactStatus.from_doc(status))
 
     @mutation(MANAGE, description="IN_USE unless unused or moveContactsTo given")
     async def delete_status(
         self, info: Info, id: strawberry.ID, move_contacts_to: strawberry.ID | None = None
     ) -> DeletePayload:
-        oid = await library.delete_referenced(Status, info.context.agent, id, move_contacts_to)
+        oid = await library.delete_referenced(Status, info.context.caller, id, move_contacts_to)
         return _deleted("ContactStatus", oid)
 
     @mutation(MANAGE)
     async def create_source(self, info: Info, input: SourceInput) -> SourcePayload:
-        source = await library.create_entry(Source, info.context.agent, given(input))
+        source = await library.create_entry(Source, info.context.caller, given(input))
         return SourcePayload(source=ContactSource.from_doc(source))
 
     @mutation(MANAGE)
     async def update_source(self, info: Info, id: strawberry.ID, input: SourceInput) -> SourcePayload:
-        source = await library.update_entry(Source, info.context.agent, id, given(input))
+        source = await library.update_entry(Source, info.context.caller, id, given(input))
         return SourcePayload(source=ContactSource.from_doc(source))
 
     @mutation(MANAGE)
     async def delete_source(
         self, info: Info, id: strawberry.ID, move_contacts_to: strawberry.ID | None = None
     ) -> DeletePayload:
-        oid = await library.delete_referenced(Source, info.context.agent, id, move_contacts_to)
+        oid = await library.delete_referenced(Source, info.context.caller, id, move_contacts_to)
         return _deleted("ContactSource", oid)
 
     @mutation(MANAGE)
     async def create_group(self, info: Info, input: GroupInput) -> GroupPayload:
-        group = await library.create_entry(Group, info.context.agent, given(input))
+        group = await library.create_entry(Group, info.context.caller, given(input))
         return GroupPayload(group=GroupType.from_doc(group))
 
     @mutation(MANAGE)
     async def update_group(self, info: Info, id: strawberry.ID, input: GroupInput) -> GroupPayload:
-        group = await library.update_entry(Group, info.context.agent, id, given(input))
+        group = await library.update_entry(Group, info.context.caller, id, given(input))
         return GroupPayload(group=GroupType.from_doc(group))
 
     @mutation(MANAGE, description="members stay, lose the group")
     async def delete_group(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        return _deleted("Group", await library.delete_group(info.context.agent, id))
+        return _deleted("Group", await library.delete_group(info.context.caller, id))
 
     @mutation(MANAGE)
     async def create_custom_field(self, info: Info, input: CustomFieldInput) -> CustomFieldPayload:
-        field = await library.create_custom_field(info.context.agent, given(input))
+        field = await library.create_custom_field(info.context.caller, given(input))
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
     @mutation(MANAGE)
     async def update_custom_field(
         self, info: Info, id: strawberry.ID, input: CustomFieldPatch
     ) -> CustomFieldPayload:
-        field = await library.update_custom_field(info.context.agent, id, given(input))
+        field = await library.update_custom_field(info.context.caller, id, given(input))
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
     @mutation(MANAGE, description="soft delete")
     async def delete_custom_field(self, info: Info, id: strawberry.ID) -> CustomFieldPayload:
-        field = await library.set_custom_field_deleted(info.context.agent, id, deleted=True)
+        field = await library.set_custom_field_deleted(info.context.caller, id, deleted=True)
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
     @mutation(MANAGE)
     async def restore_custom_field(self, info: Info, id: strawberry.ID) -> CustomFieldPayload:
-        field = await library.set_custom_field_deleted(info.context.agent, id, deleted=False)
+        field = await library.set_custom_field_deleted(info.context.caller, id, deleted=False)
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
     @mutation(MANAGE, description="erases the field and every stored value")
     async def purge_custom_field(self, info: Info, id: strawberry.ID) -> DeletePayload:
-        return _deleted("CustomField", await library.purge_custom_field(info.context.agent, id))
+        return _deleted("CustomField", await library.purge_custom_field(info.context.caller, id))
