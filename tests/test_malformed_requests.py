@@ -8,6 +8,7 @@ and multipart ``operations`` and ``map`` of other shapes.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 
 import httpx
@@ -29,6 +30,7 @@ from .conftest import ADMIN_KEY
 from .ws import LEGACY_WS, TRANSPORT_WS, serve
 
 STACK_TRACE_MARKS = ("Traceback", 'File "')
+BODIES = 10 * int(os.environ.get("CONTACTGRAPH_FUZZ_EXAMPLES", "6"))  # bodies the last test sends
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +186,7 @@ async def test_a_websocket_message_holding_a_lone_surrogate_is_malformed_json(
 
 
 @hypothesis.settings(
-    max_examples=60,
+    max_examples=BODIES,
     derandomize=True,
     database=None,
     deadline=None,
