@@ -68,7 +68,9 @@ def _custom_values(rng: random.Random, first: str, last: str) -> list[dict[str, 
         "plan": rng.choice(["Free", "Pro", "Enterprise"]),
         "budget": rng.randint(1, 500) * 100,
         "birthday": f"{rng.randint(1950, 2004)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-        "last_order_at": f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}T{rng.randint(8, 20)}:30Z",
+        "last_order_at": (
+            f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}T{rng.randint(8, 20):02d}:30:00Z"
+        ),
         "newsletter": rng.random() < 0.5,
         "favourite_product": rng.choice(["Coffee beans", "Grinder", "Espresso machine", "Gift card"]),
         "notes": f"Met {first} at the spring fair.\nPrefers WhatsApp in the evening.",
@@ -87,6 +89,20 @@ async def _run(graphql: GraphQLApp, context: Any, document: str, **variables: An
     return data  # type: ignore[no-any-return]
 
 
+CREATE = (
+    "mutation($i: {input}!) {{ {mutation}(input: $i)"
+    " {{ {result} {{ id }} userErrors {{ field message }} }} }}"
+)
+
+
+async def _create(
+    graphql: GraphQLApp, context: Any, mutation: str, input_type: str, result: str, values: dict[str, Any]
+) -> str:
+    """Run one ``create…`` mutation of the demo; the id of what it made."""
+    document = CREATE.format(input=input_type, mutation=mutation, result=result)
+    return (await _run(graphql, context, document, i=values))[result]["id"]  # type: ignore[no-any-return]
+
+
 async def seed_demo(graphql: GraphQLApp, url: str) -> None:
     settings = graphql.settings
     admin_key = settings.admin_key.get_secret_value()  # type: ignore[union-attr]
@@ -97,57 +113,24 @@ async def seed_demo(graphql: GraphQLApp, url: str) -> None:
     token = created["adminToken"]
     ctx = await context_for(settings, f"Bearer {token}")
     statuses = [
-        (
-            await _run(
-                graphql,
-                ctx,
-                "mutation($i: StatusInput!) { createStatus(input: $i) { status { id } } }",
-                i={"name": name, "color": color},
-            )
-        )["status"]["id"]
-        for name, color in STATUSES
+        await _create(graphql, ctx, "createStatus", "StatusInput", "status", {"name": n, "color": c})
+        for n, c in STATUSES
     ]
     sources = [
-        (
-            await _run(
-                graphql,
-                ctx,
-                "mutation($i: SourceInput!) { createSource(input: $i) { source { id } } }",
-                i={"name": name},
-            )
-        )["source"]["id"]
-        for name in SOURCES
+        await _create(graphql, ctx, "createSource", "SourceInput", "source", {"name": n}) for n in SOURCES
     ]
     groups = [
-        (
-            await _run(
-                graphql,
-                ctx,
-                "mutation($i: GroupInput!) { createGroup(input: $i) { group { id } } }",
-                i={"name": name, "description": description},
-            )
-        )["group"]["id"]
-        for name, description in GROUPS
+        await _create(graphql, ctx, "createGroup", "GroupInput", "group", {"name": n, "description": d})
+        for n, d in GROUPS
     ]
     for field in FIELDS:
-        await _run(
-            graphql,
-            ctx,
-            "mutation($i: CustomFieldInput!) { createCustomField(input: $i) { customField { id } } }",
-            i=field,
-        )
-    agent = (
-        await _run(
-            graphql,
-            ctx,
-            "mutation($i: AgentInput!) { createAgent(input: $i) { agent { id } } }",
-            i={
-                "name": "Sam Seller",
-                "email": "sam@example.com",
-                "permissions": ["CONTACT_VIEW_OWN", "CONTACT_EDIT"],
-            },
-        )
-    )["agent"]["id"]
+        await _create(graphql, ctx, "createCustomField", "CustomFieldInput", "customField", field)
+    seller = {
+        "name": "Sam Seller",
+        "email": "sam@example.com",
+        "permissions": ["CONTACT_VIEW_OWN", "CONTACT_EDIT"],
+    }
+    agent = await _create(graphql, ctx, "createAgent", "AgentInput", "agent", seller)
     rng = random.Random(7)
     for i, phone in enumerate(_phones(rng, 200)):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -164,12 +147,7 @@ async def seed_demo(graphql: GraphQLApp, url: str) -> None:
             "city": rng.choice(["Lisbon", "Lagos", "São Paulo", "Mumbai", "Berlin", "San Francisco"]),
             "customFields": _custom_values(rng, first, last),
         }
-        await _run(
-            graphql,
-            ctx,
-            "mutation($i: ContactInput!) { createContact(input: $i) { contact { id } } }",
-            i=contact,
-        )
+        await _create(graphql, ctx, "createContact", "ContactInput", "contact", contact)
     print(
         "\ncontactgraph demo is ready\n"
         f"  GraphiQL:        {url}\n"
