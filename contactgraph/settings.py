@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     max_aliases: int = Field(30, description="most aliases in one GraphQL document")
     graphiql: bool = Field(True, description="serve GraphiQL on GET /graphql")
     subscriber_queue_size: int = Field(
-        100, ge=1, description="events a subscriber may leave unread before it is closed with an error"
+        1000, ge=1, description="events a subscriber may leave unread before it is closed with an error"
     )
     event_poll_seconds: float = Field(
         0.5, gt=0, description="how often new events are read where there are no change streams"

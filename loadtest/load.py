@@ -74,10 +74,6 @@ def server_environment(args: argparse.Namespace, admin_key: str) -> dict[str, st
         "CONTACTGRAPH_WEBHOOK_BACKOFF_MAX_SECONDS": "4",
         "CONTACTGRAPH_WEBHOOK_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
         "CONTACTGRAPH_EVENT_POLL_SECONDS": "0.5",
-        # The in-memory engine answers each query without yielding, so a saturated server runs
-        # its subscriptions seconds late; the default (100) would close subscribers that are
-        # reading as fast as it sends. This test measures loss and order; it reports the lag.
-        "CONTACTGRAPH_SUBSCRIBER_QUEUE_SIZE": "100000",
     }
 
 
