@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from harness import mutation_payload
 from websockets.asyncio.client import ClientConnection, connect
 
 HOST = "127.0.0.1"
@@ -155,18 +156,7 @@ class Server:
         return stats
 
     async def gql(self, document: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
-        response = await self.client.post(
-            "/graphql",
-            json={"query": document, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body = response.json()
-        if "errors" in body:
-            raise RuntimeError(json.dumps(body["errors"]))
-        payload: dict[str, Any] = next(iter(body["data"].values()))
-        if payload.get("userErrors"):
-            raise RuntimeError(json.dumps(payload["userErrors"]))
-        return payload
+        return await mutation_payload(self.client, document, variables, token)
 
 
 @contextlib.asynccontextmanager

@@ -29,6 +29,24 @@ SOURCE = """
 mutation($name: String!) { createSource(input: {name: $name}) { source { id } userErrors { message } } }"""
 
 
+async def mutation_payload(
+    client: httpx.AsyncClient, document: str, variables: dict[str, Any], token: str
+) -> dict[str, Any]:
+    """The payload of a one-field operation; raises on any error or user error."""
+    response = await client.post(
+        "/graphql",
+        json={"query": document, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = response.json()
+    if "errors" in body:
+        raise RuntimeError(json.dumps(body["errors"]))
+    payload: dict[str, Any] = next(iter(body["data"].values()))
+    if payload.get("userErrors"):
+        raise RuntimeError(json.dumps(payload["userErrors"]))
+    return payload
+
+
 @dataclass
 class Bench:
     settings: Settings
@@ -41,18 +59,7 @@ class Bench:
         return "memory" if self.engine.in_memory else "mongodb"
 
     async def gql(self, document: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
-        response = await self.client.post(
-            "/graphql",
-            json={"query": document, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body = response.json()
-        if "errors" in body:
-            raise RuntimeError(json.dumps(body["errors"]))
-        payload: dict[str, Any] = next(iter(body["data"].values()))
-        if payload.get("userErrors"):
-            raise RuntimeError(json.dumps(payload["userErrors"]))
-        return payload
+        return await mutation_payload(self.client, document, variables, token)
 
     async def workspace(self) -> str:
         """A new workspace with a status "New" and a source "CSV": its admin token."""

@@ -75,7 +75,7 @@ async def test_every_command_counts_as_one_round_trip() -> None:
     assert client.round_trips.count == 5
 
 
-async def test_connect_answers_a_ping_and_refuses_unknown_urls() -> None:
+async def test_unknown_urls_are_refused_and_the_engine_answers_a_ping() -> None:
     with pytest.raises(ValueError, match="unsupported database URL"):
         await connect("postgres://nowhere", "db", [])
     assert await MemoryClient()["db"].command("ping") == {"ok": 1.0}

@@ -43,7 +43,16 @@ class SearchKeys(BaseModel):
         )
 
 
-ADDRESS_FIELDS = ("company", "country", "city", "state", "zip", "address")
+# The longest value each free-text field of a contact takes.
+TEXT_LIMITS = {
+    "company": 191,
+    "description": 10_000,
+    "country": 100,
+    "city": 191,
+    "state": 191,
+    "zip": 32,
+    "address": 500,
+}
 
 
 def _index(*keys: tuple[str, int], **options: Any) -> IndexModel:

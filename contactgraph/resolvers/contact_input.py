@@ -20,6 +20,7 @@ from ..models import (
     Source,
     Status,
 )
+from ..models.contact import TEXT_LIMITS
 from ..models.custom_values import StoredValue, validate_value
 from ..models.phones import normalize_phone
 from ..models.text import clean_name, clean_text, clean_url, normalize_email
@@ -27,17 +28,6 @@ from .refs import fetch, fetch_many
 
 CUSTOM_VALUES_MAX = 200
 GROUPS_MAX = 200
-
-_TEXT_LIMITS = {
-    "company": 191,
-    "description": 10_000,
-    "country": 100,
-    "city": 191,
-    "state": 191,
-    "zip": 32,
-    "address": 500,
-}
-
 
 Convert = Callable[[CustomField, Any], StoredValue]
 
@@ -96,7 +86,7 @@ class ContactChanges:
             )
         if self._required(given, "type"):
             self.values["type"] = ContactType(given["type"])
-        for name, limit in _TEXT_LIMITS.items():
+        for name, limit in TEXT_LIMITS.items():
             if name in given:
                 raw = given[name]
                 self.values[name] = (

@@ -24,9 +24,10 @@ from ..csvio.rows import Library, ParsedRow, RowProblem, RowReader
 from ..csvio.seen import SeenKeys, email_key, phone_key
 from ..csvio.storage import discard
 from ..models import Agent, Contact, DomainError, ErrorCode, utcnow
+from ..models.contact import TEXT_LIMITS
 from ..models.import_job import DuplicateKey, ImportJob, ImportRowError, ImportState, OnDuplicate
 from . import contact_writes
-from .contact_input import _TEXT_LIMITS, email_taken, phone_taken
+from .contact_input import email_taken, phone_taken
 from .refs import duplicates_as
 
 logger = logging.getLogger("contactgraph.imports")
@@ -58,7 +59,7 @@ class ImportRunner:
             if not await self._save(total_rows=total):
                 return
             reader = RowReader(
-                upload.header, self.plan, await Library.load(self.job.workspace_id), _TEXT_LIMITS
+                upload.header, self.plan, await Library.load(self.job.workspace_id), TEXT_LIMITS
             )
             for rows in batches(upload.path, upload.encoding, upload.delimiter, self.batch_size):
                 await self._batch(reader, rows)
