@@ -22,7 +22,7 @@ from harness import Bench, bench_app
 
 from contactgraph.models import Agent, Contact, SearchKeys, Source, Status
 from contactgraph.models.phone_claims import PhoneClaim
-from contactgraph.resolvers import contact_writes
+from contactgraph.services import contact_writes
 
 SEED_BATCH = 500
 

@@ -30,8 +30,9 @@ from .events.feeder import Feeder
 from .limits import BodySizeLimit
 from .loaders.context import Context
 from .request_json import decode
-from .resolvers.imports import ImportTasks, fail_dead_jobs
+from .resolvers.imports import fail_dead_jobs
 from .schema import build_schema
+from .services.import_tasks import ImportTasks
 from .settings import Settings, get_settings
 
 logger = logging.getLogger("contactgraph")

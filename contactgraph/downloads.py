@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.types.arguments import convert_argument
 
+from .access import contact_scope
 from .auth import context_for
 from .csvio.export import DELIMITERS, contacts_csv, custom_fields_csv
 from .csvio.report import error_report_csv
 from .models import Agent, DomainError, DomainErrors, ErrorCode, Permission
-from .models.access import contact_scope
 from .resolvers.contact_filter import contact_query
 from .resolvers.imports import visible_job
 from .schema import Schema

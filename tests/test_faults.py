@@ -45,8 +45,9 @@ from contactgraph.models.import_job import ImportJob
 from contactgraph.models.interaction import Interaction
 from contactgraph.models.merge import MergeRecord
 from contactgraph.models.phone_claims import PhoneClaim
-from contactgraph.resolvers import contact_writes, imports, merge
-from contactgraph.resolvers.import_runner import ImportRunner
+from contactgraph.resolvers import imports, merge
+from contactgraph.services import contact_writes
+from contactgraph.services.import_runner import ImportRunner
 from contactgraph.settings import Settings
 
 from .api import Api, Library, Workspace, make_contact, make_library, phone

@@ -16,7 +16,7 @@ from contactgraph.db import Engine
 from contactgraph.events import Event
 from contactgraph.models import Contact, utcnow
 from contactgraph.models.import_job import ImportJob, ImportPlan, ImportState, StoredUpload
-from contactgraph.resolvers import contact_writes
+from contactgraph.services import contact_writes
 from contactgraph.settings import Settings
 
 from .api import Api, Library, Workspace, phone

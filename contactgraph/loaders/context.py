@@ -8,8 +8,8 @@ from typing import Any
 
 from strawberry.types import Info as _Info
 
+from ..access import Policy, contact_scope
 from ..models import Agent
-from ..models.access import contact_scope
 from ..settings import Settings
 from .by_id import (
     AgentByIdLoader,
@@ -81,6 +81,11 @@ class Context:
         if self.agent is None:
             raise RuntimeError("this field must be guarded by Authorized")
         return self.agent
+
+    @cached_property
+    def policy(self) -> Policy:
+        """What the caller may do; a WebSocket connection renews it when the agent's access changes."""
+        return Policy(self.caller)
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -4,7 +4,7 @@ A contact's numbers are its ``phone`` and its ``other_phones``. A unique index o
 array field is not enforced by every engine (the in-memory one ignores it), and none
 compares ``phone`` with ``other_phones``; so each number a contact holds has a claim
 document ``{workspace_id, phone, contact_id}``, whose scalar unique index decides who
-holds a number. ``resolvers/contact_writes`` writes the claims in the same step as
+holds a number. ``services/contact_writes`` writes the claims in the same step as
 the contact: claim first, then write the contact, then release what it gave up.
 
 A claim whose contact does not hold its number is *loose*: a write in flight (claimed,

@@ -19,7 +19,8 @@ from ..models import (
 )
 from ..models.text import clean_name, normalize_email
 from ..models.workspace import hash_secret
-from .refs import duplicates_as, fetch
+from ..services.unique import duplicates_as
+from .refs import fetch
 
 
 async def create_workspace(name: str) -> tuple[Workspace, Agent, str]:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from ..access import contact_scope
 from ..ids import decode_id
 from ..loaders.board import BoardLoaders, ColumnKey
 from ..models import Agent, Contact, DomainError, ErrorCode, Errors, Status
-from ..models.access import contact_scope
-from . import contact_writes
+from ..services import contact_writes
 from .contact_filter import contact_query
 from .contacts import visible_contact
 from .pagination import Page, SortKey, after_cursor, encode_cursor, page_size

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..access import contact_scope
 from ..models import Agent, Contact, DomainError, ErrorCode, Errors
-from ..models.access import contact_scope
 from ..models.custom_values import coerce_value
-from . import contact_writes
+from ..services import contact_writes
 from .contact_input import ContactChanges
 from .contacts import UPDATE_ATTEMPTS, contact_by_phone, visible_contact
 from .refs import not_found

@@ -24,6 +24,7 @@ from ..models.contact import TEXT_LIMITS
 from ..models.custom_values import StoredValue, validate_value
 from ..models.phones import normalize_phone
 from ..models.text import clean_name, clean_text, clean_url, normalize_email
+from ..services.unique import email_taken, phone_taken
 from .refs import fetch, fetch_many
 
 CUSTOM_VALUES_MAX = 200
@@ -214,11 +215,3 @@ def _other(
     if own is not None:
         query["_id"] = {"$ne": own}
     return query
-
-
-def phone_taken(phone: str | None, path: list[str] | None = None) -> DomainError:
-    return DomainError(ErrorCode.PHONE_TAKEN, f"Another contact has the phone {phone}.", path)
-
-
-def email_taken(email: str | None, path: list[str] | None = None) -> DomainError:
-    return DomainError(ErrorCode.EMAIL_TAKEN, f"Another contact has the email {email}.", path)

@@ -8,16 +8,17 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from ..access import contact_scope
 from ..ids import decode_id
 from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Errors, Group, utcnow
-from ..models.access import contact_scope
 from ..models.interaction import Interaction
 from ..models.phones import normalize_phone
-from . import contact_writes
+from ..services import contact_writes
+from ..services.unique import duplicates_as, email_taken, phone_taken
 from .contact_filter import contact_query, contact_sort
-from .contact_input import ContactChanges, email_taken, phone_taken
+from .contact_input import ContactChanges
 from .pagination import Page, paginate
-from .refs import duplicates_as, fetch, not_found
+from .refs import fetch, not_found
 
 BULK_MAX = 1_000
 UPDATE_ATTEMPTS = 3

@@ -8,10 +8,11 @@ from ..models import Agent, Contact, ErrorCode, Errors, Group, SearchKeys
 from ..models.phone_claims import holding
 from ..models.phones import normalize_phone
 from ..models.text import normalize_email
-from . import contact_writes
-from .contact_input import GROUPS_MAX, email_taken, phone_taken
+from ..services import contact_writes
+from ..services.unique import duplicates_as, email_taken, phone_taken
+from .contact_input import GROUPS_MAX
 from .contacts import visible_contact
-from .refs import duplicates_as, fetch_many
+from .refs import fetch_many
 
 # What the copy takes from the original; its phone, email and groups come from the input.
 COPIED = (

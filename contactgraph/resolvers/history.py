@@ -14,10 +14,10 @@ from typing import Any
 from beanie import PydanticObjectId
 from bson import ObjectId
 
+from ..access import contact_scope
 from ..events import Event, EventType
 from ..loaders.slices import Slices
 from ..models import Agent, Contact, Status
-from ..models.access import contact_scope
 from .pagination import Page, SortKey, paginate
 
 HISTORY_ORDER = SortKey("OCCURRED_AT", "occurred_at", descending=True)

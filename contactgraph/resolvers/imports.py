@@ -18,6 +18,7 @@ from typing import Any
 
 import phonenumbers
 
+from ..access import policy_of
 from ..csvio import progress, storage
 from ..csvio.decoding import read_header
 from ..csvio.mapping import Mapper
@@ -35,30 +36,13 @@ from ..models.import_job import (
     OnDuplicate,
     StoredUpload,
 )
+from ..services.import_runner import ImportRunner
+from ..services.import_tasks import ImportTasks
 from ..settings import Settings
-from .import_runner import ImportRunner
 from .pagination import page_size
 from .refs import fetch, fetch_many, not_found
 
 DIED = "The server running the import stopped; the rows counted were written."
-
-
-class ImportTasks:
-    """The import jobs one application runs; stopping it stops them (each marked FAILED with its counts)."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, runner: ImportRunner) -> None:
-        task = asyncio.create_task(runner.run(), name=f"import {runner.job.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def stop(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def upload_directory(settings: Settings) -> Path:
@@ -203,9 +187,9 @@ def _required_columns(
 
 
 async def visible_job(agent: Agent, global_id: str, path: str = "id") -> ImportJob:
-    """A job of the agent's workspace, marked FAILED first if the process running it died."""
+    """A job the agent may read (``Policy.import_job_filter``), marked FAILED first if its process died."""
     oid = decode_id(global_id, "ImportJob")
-    job = await ImportJob.find_one({"_id": oid, "workspace_id": agent.workspace_id}) if oid else None
+    job = await ImportJob.find_one({**policy_of(agent).import_job_filter(), "_id": oid}) if oid else None
     if job is None:
         raise not_found("import").at(path)
     return await _unless_dead(job)

@@ -8,10 +8,10 @@ from typing import Any
 
 from bson import ObjectId
 
+from ..access import contact_scope
 from ..ids import decode_id
 from ..loaders.slices import Slices
 from ..models import Agent, Contact, ErrorCode, Errors, utcnow
-from ..models.access import contact_scope
 from ..models.interaction import SUMMARY_MAX, Interaction, clean_channel, clean_direction, default_window
 from ..models.phones import normalize_phone
 from ..models.text import clean_text

@@ -23,8 +23,9 @@ from ..models import (
 )
 from ..models.library import FIELD_KEY, name_key
 from ..models.text import clean_color, clean_name, clean_text
-from . import contact_writes
-from .refs import duplicates_as, fetch
+from ..services import contact_writes
+from ..services.unique import duplicates_as
+from .refs import fetch
 
 E = TypeVar("E", bound=LibraryEntry)
 

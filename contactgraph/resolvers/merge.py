@@ -22,7 +22,7 @@ from ..models import Agent, Contact, CustomField, DomainError, ErrorCode, Errors
 from ..models.interaction import Interaction
 from ..models.merge import CHOOSABLE, CUSTOM_PREFIX, Choices, MergeRecord, MergeSide, merged_changes
 from ..models.phone_claims import PhoneClaim
-from . import contact_writes
+from ..services import contact_writes
 from .contacts import UPDATE_ATTEMPTS, visible_contact
 from .refs import not_found
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import TypeVar
 
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
 
 from ..ids import decode_id
 from ..models import DomainError, DomainErrors, ErrorCode, LibraryEntry, WorkspaceDocument
-from ..models.phone_claims import PhoneTaken
 
 D = TypeVar("D", bound=WorkspaceDocument)
 E = TypeVar("E", bound=LibraryEntry)
@@ -67,20 +63,3 @@ async def fetch_many(
 
 def _label(model: type[WorkspaceDocument]) -> str:
     return {"CustomField": "custom field"}.get(model.__name__, model.__name__.lower())
-
-
-@contextmanager
-def duplicates_as(errors: Mapping[str, DomainError]) -> Iterator[None]:
-    """Turn a unique-index violation (or a phone claim lost) into the user error of the field it guards."""
-    try:
-        yield
-    except PhoneTaken:
-        if "phone" in errors:
-            raise errors["phone"] from None
-        raise
-    except DuplicateKeyError as error:
-        pattern = (error.details or {}).get("keyPattern") or {}
-        for field, domain_error in errors.items():
-            if field in pattern:
-                raise domain_error from None
-        raise

@@ -8,9 +8,9 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from ..access import contact_scope
 from ..ids import encode_id
 from ..models import Agent, Contact, ContactType, Group, Source, Status, WorkspaceDocument
-from ..models.access import contact_scope
 from .contact_filter import contact_query
 
 UNASSIGNED = "unassigned"

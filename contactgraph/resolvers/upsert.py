@@ -31,8 +31,9 @@ from ..models.custom_values import StoredValue, coerce_value
 from ..models.phone_claims import PhoneTaken, holding
 from ..models.phones import normalize_phone
 from ..models.text import NAME_MAX, clean_text
-from . import contact_writes
-from .contact_input import ContactChanges, phone_taken
+from ..services import contact_writes
+from ..services.unique import phone_taken
+from .contact_input import ContactChanges
 from .contacts import contact_by_phone
 
 ATTEMPTS = 8

@@ -98,17 +98,17 @@ class AdminMutation:
         workspace, _, secret = await admin.create_workspace(name)
         return WorkspacePayload(workspace=Workspace.from_doc(workspace), admin_token=secret)
 
-    @mutation(Permission.LIBRARY_MANAGE)
+    @mutation()
     async def update_workspace_settings(self, info: Info, input: WorkspaceSettingsInput) -> WorkspacePayload:
         workspace = await admin.update_workspace_settings(info.context.caller, given(input))
         return WorkspacePayload(workspace=Workspace.from_doc(workspace))
 
-    @mutation(Permission.AGENT_MANAGE)
+    @mutation()
     async def create_agent(self, info: Info, input: AgentInput) -> AgentPayload:
         agent = await admin.create_agent(info.context.caller, given(input))
         return AgentPayload(agent=Agent.from_doc(agent))
 
-    @mutation(Permission.AGENT_MANAGE)
+    @mutation()
     async def update_agent_permissions(
         self, info: Info, id: strawberry.ID, permissions: list[Permission]
     ) -> AgentPayload:

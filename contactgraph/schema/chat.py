@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from ..loaders.context import Info
-from ..models import ContactType, Permission
+from ..models import ContactType
 from ..resolvers import bot, upsert
 from .contact_type import Contact
 from .contacts import ContactPayload, CustomFieldValueInput
@@ -33,13 +33,10 @@ class UpsertContactByPhoneInput:
 @strawberry.type
 class ChatMutation:
     @mutation(
-        Permission.CONTACT_CREATE,
-        Permission.CONTACT_EDIT,
         description=(
             "the contact whose phone or otherPhones is this number, updated, or a new contact with the"
             " workspace's inbound defaults; creating needs CONTACT_CREATE, changing CONTACT_EDIT"
-        ),
-    )
+        ))
     async def upsert_contact_by_phone(self, info: Info, input: UpsertContactByPhoneInput) -> ContactPayload:
         agent = info.context.caller
         inbound = await upsert.read_inbound(agent, given(input))
@@ -48,13 +45,11 @@ class ChatMutation:
         )
 
     @mutation(
-        Permission.CONTACT_EDIT,
         description=(
             "a bot's answers, by contactId or phone: text is read as the field's type (NUMBER, CHECKBOX"
             " true/false/yes/no/1/0, ISO DATE and DATETIME, DROPDOWN in any case); null clears a value;"
             " one value that cannot be read rejects them all"
-        ),
-    )
+        ))
     async def set_contact_custom_fields(
         self,
         info: Info,

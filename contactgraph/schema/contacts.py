@@ -149,14 +149,14 @@ def filter_given(filter: ContactFilter | None) -> dict | None:
 
 @strawberry.type
 class ContactQuery:
-    @query(*VIEW, description="phone in any accepted format; matches phone or otherPhones")
+    @query(description="phone in any accepted format; matches phone or otherPhones")
     async def contact(
         self, info: Info, id: strawberry.ID | None = None, phone: str | None = None
     ) -> Contact | None:
         found = await contacts.find_contact(info.context.caller, id, phone)
         return Contact.from_doc(found) if found else None
 
-    @query(*VIEW, description="first defaults to 50 and is capped at 500; newest first unless sorted")
+    @query(description="first defaults to 50 and is capped at 500; newest first unless sorted")
     async def contacts(
         self,
         info: Info,
@@ -179,7 +179,7 @@ class ContactQuery:
         )
         return ContactConnection.from_page(page)
 
-    @query(*VIEW, description="all contacts when groupIds is null; never opted-out ones")
+    @query(description="all contacts when groupIds is null; never opted-out ones")
     async def campaign_audience(
         self,
         info: Info,
@@ -197,19 +197,18 @@ def _contact(doc: object) -> ContactPayload:
 
 @strawberry.type
 class ContactMutation:
-    @mutation(Permission.CONTACT_CREATE)
+    @mutation()
     async def create_contact(self, info: Info, input: ContactInput) -> ContactPayload:
         return _contact(await contacts.create_contact(info.context.caller, given(input)))
 
-    @mutation(Permission.CONTACT_EDIT)
+    @mutation()
     async def update_contact(
         self, info: Info, id: strawberry.ID, input: ContactPatch, expected_updated_at: datetime | None = None
     ) -> ContactPayload:
         doc = await contacts.update_contact(info.context.caller, id, given(input), expected_updated_at)
         return _contact(doc)
 
-    @mutation(
-        Permission.CONTACT_DELETE, description="contacts that cannot be deleted are reported one by one"
+    @mutation( description="contacts that cannot be deleted are reported one by one"
     )
     async def delete_contacts(self, info: Info, ids: list[strawberry.ID]) -> DeletePayload:
         deleted, errors = await contacts.delete_contacts(info.context.caller, ids)
@@ -218,7 +217,7 @@ class ContactMutation:
             user_errors=[e for error in errors for e in user_errors(error)],
         )
 
-    @mutation(Permission.CONTACT_EDIT)
+    @mutation()
     async def add_contacts_to_group(
         self, info: Info, group_id: strawberry.ID, contact_ids: list[strawberry.ID]
     ) -> CountPayload:
@@ -226,19 +225,19 @@ class ContactMutation:
             count=await contacts.set_group_membership(info.context.caller, group_id, contact_ids, True)
         )
 
-    @mutation(Permission.CONTACT_EDIT)
+    @mutation()
     async def remove_contacts_from_group(
         self, info: Info, group_id: strawberry.ID, contact_ids: list[strawberry.ID]
     ) -> CountPayload:
         count = await contacts.set_group_membership(info.context.caller, group_id, contact_ids, False)
         return CountPayload(count=count)
 
-    @mutation(Permission.CONTACT_EDIT, description="null agentId unassigns")
+    @mutation(description="null agentId unassigns")
     async def assign_contacts(
         self, info: Info, contact_ids: list[strawberry.ID], agent_id: strawberry.ID | None = None
     ) -> CountPayload:
         return CountPayload(count=await contacts.assign_contacts(info.context.caller, contact_ids, agent_id))
 
-    @mutation(Permission.CONTACT_EDIT)
+    @mutation()
     async def set_contact_opt_out(self, info: Info, id: strawberry.ID, opted_out: bool) -> ContactPayload:
         return _contact(await contacts.set_opt_out(info.context.caller, id, opted_out))

@@ -1,4 +1,4 @@
-"""Field helpers that declare permissions next to the field."""
+"""Field helpers: each root field is guarded by its row of the access policy (``access.OPERATIONS``)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,25 @@ from typing import Any
 
 import strawberry
 
-from ..models import Permission
 from .guards import Authorized, PlatformAdmin, UserErrorsPayload
 
 
-def query(*permissions: Permission, **kwargs: Any) -> Any:
-    """A query field for authenticated callers holding any one of ``permissions``."""
-    return strawberry.field(extensions=[Authorized(*permissions)], **kwargs)
+def query(**kwargs: Any) -> Any:
+    """A query field for authenticated callers its rule allows."""
+    return strawberry.field(extensions=[Authorized()], **kwargs)
 
 
-def subscription(*permissions: Permission, **kwargs: Any) -> Any:
-    """A subscription for authenticated callers holding any one of ``permissions``."""
-    return strawberry.subscription(extensions=[Authorized(*permissions)], **kwargs)
+def subscription(**kwargs: Any) -> Any:
+    """A subscription for authenticated callers its rule allows."""
+    return strawberry.subscription(extensions=[Authorized()], **kwargs)
 
 
-def mutation(*permissions: Permission, **kwargs: Any) -> Any:
-    """A mutation for authenticated callers; failures, a missing permission too, become ``userErrors``.
+def mutation(**kwargs: Any) -> Any:
+    """A mutation for authenticated callers; failures, a refusal of the rule too, become ``userErrors``.
 
     Strawberry makes the last extension the outermost, so ``UserErrorsPayload`` comes last.
     """
-    return strawberry.mutation(extensions=[Authorized(*permissions), UserErrorsPayload()], **kwargs)
+    return strawberry.mutation(extensions=[Authorized(), UserErrorsPayload()], **kwargs)
 
 
 def admin_mutation(**kwargs: Any) -> Any:

@@ -16,8 +16,9 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension, MaskErrors
 from strawberry.types.field import StrawberryField
 
+from ..access import forbidden, rule_of
 from ..loaders.context import Info
-from ..models import DomainError, DomainErrors, ErrorCode, Permission
+from ..models import DomainError, DomainErrors
 from .common import UserError
 
 logger = logging.getLogger("contactgraph.errors")
@@ -46,10 +47,15 @@ def user_errors(error: DomainError | DomainErrors) -> list[UserError]:
 
 
 class Authorized(FieldExtension):
-    """The caller must hold a valid token, and any one of ``permissions`` if given."""
+    """The caller must hold a valid token and satisfy the operation's row of ``access.OPERATIONS``.
 
-    def __init__(self, *permissions: Permission) -> None:
-        self.permissions = permissions
+    The rule is looked up by the field's GraphQL name when the schema is built, so an
+    operation without a row fails at start-up rather than answering unguarded.
+    """
+
+    def apply(self, field: StrawberryField) -> None:
+        self.operation = field.graphql_name or camel(field.python_name)
+        self.rule = rule_of(self.operation)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
@@ -59,9 +65,8 @@ class Authorized(FieldExtension):
             raise api_error(
                 "UNAUTHENTICATED", "A valid API token is required (Authorization: Bearer <token>)."
             )
-        if self.permissions and not any(agent.can(p) for p in self.permissions):
-            needed = " or ".join(p.value for p in self.permissions)
-            raise DomainError(ErrorCode.FORBIDDEN, f"This needs the {needed} permission.")
+        if not self.rule.allows(agent.permissions):
+            raise forbidden(self.rule)
         return await next_(source, info, **kwargs)
 
 

@@ -155,7 +155,7 @@ class ImportJobPayload:
 
 @strawberry.type
 class ImportQuery:
-    @query(IMPORT)
+    @query()
     async def import_job(self, info: Info, id: strawberry.ID) -> ImportJob | None:
         found = await imports.find_job(info.context.caller, id)
         return ImportJob.from_doc(found) if found else None
@@ -164,11 +164,9 @@ class ImportQuery:
 @strawberry.type
 class ImportMutation:
     @mutation(
-        IMPORT,
         description=(
             "a CSV (GraphQL multipart request) imported in the background: the job comes back at once"
-        ),
-    )
+        ))
     async def import_contacts(
         self, info: Info, file: Upload, options: ImportOptions | None = None
     ) -> ImportJobPayload:
@@ -177,14 +175,14 @@ class ImportMutation:
         job = await imports.start_import(context.caller, context.settings, tasks, file, given(options))
         return ImportJobPayload(job=ImportJob.from_doc(job))
 
-    @mutation(IMPORT, description="stops within one batch; what was written stays, and is counted")
+    @mutation(description="stops within one batch; what was written stays, and is counted")
     async def cancel_import(self, info: Info, id: strawberry.ID) -> ImportJobPayload:
         return ImportJobPayload(job=ImportJob.from_doc(await imports.cancel_import(info.context.caller, id)))
 
 
 @strawberry.type
 class ImportSubscription:
-    @subscription(IMPORT, description="the job now, its progress after every batch, and its final state")
+    @subscription(description="the job now, its progress after every batch, and its final state")
     async def import_progress(self, info: Info, job_id: strawberry.ID) -> AsyncIterator[ImportJob]:
         # A coroutine returning the stream, so that the guard runs when the client subscribes.
         caller, poll = info.context.caller, info.context.settings.import_poll_seconds

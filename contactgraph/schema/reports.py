@@ -6,7 +6,7 @@ import strawberry
 
 from ..loaders.context import Info
 from ..resolvers.reports import UNASSIGNED, StatsDimension, contact_stats
-from .contacts import VIEW, ContactFilter, filter_given
+from .contacts import ContactFilter, filter_given
 from .fields import query
 
 strawberry.enum(StatsDimension, name="StatsDimension")
@@ -27,13 +27,11 @@ class StatBucket:
 @strawberry.type
 class ReportsQuery:
     @query(
-        *VIEW,
         description=(
             "contacts the filter selects, counted by groupBy. STATUS: every status in position order,"
             " zero counts included; the others: the values contacts have, largest count first"
             f' (a contact counts in each of its groups; AGENT has an "{UNASSIGNED}" bucket)'
-        ),
-    )
+        ))
     async def contact_stats(
         self, info: Info, group_by: StatsDimension, filter: ContactFilter | None = None
     ) -> list[StatBucket]:

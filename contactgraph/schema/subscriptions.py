@@ -26,7 +26,6 @@ from ..events import Event
 from ..events.broker import Delivery
 from ..loaders.context import Info, Loaders
 from ..models import Contact as ContactDoc
-from ..models import Permission
 from ..resolvers.subscriptions import StatusChangeFilter, status_changes
 from .admin import Agent
 from .contact_type import Contact
@@ -78,15 +77,12 @@ class StatusChangeEvent:
 @strawberry.type
 class ContactSubscription:
     @subscription(
-        Permission.CONTACT_VIEW,
-        Permission.CONTACT_VIEW_OWN,
         description=(
             "Every status change the caller may see (CONTACT_VIEW_OWN: only of contacts assigned"
             " to them when it happened), optionally narrowed to changes into these statuses, of"
             " contacts in these groups, or of these contacts. A subscriber more than"
             " CONTACTGRAPH_SUBSCRIBER_QUEUE_SIZE changes behind is closed with LIMIT_EXCEEDED."
-        ),
-    )
+        ))
     async def contact_status_changed(
         self,
         info: Info,

@@ -23,8 +23,7 @@ from ..models import Agent, Contact, DomainError, utcnow
 from ..models.base import Session, as_utc
 from ..models.phone_claims import PhoneClaim, PhoneTaken, numbers_of
 from .changes import apply
-from .contact_input import email_taken
-from .refs import duplicates_as
+from .unique import duplicates_as, email_taken
 
 PATCH_BATCH = 500
 

@@ -27,8 +27,7 @@ from ..models import Agent, Contact, DomainError, ErrorCode, utcnow
 from ..models.contact import TEXT_LIMITS
 from ..models.import_job import DuplicateKey, ImportJob, ImportRowError, ImportState, OnDuplicate
 from . import contact_writes
-from .contact_input import email_taken, phone_taken
-from .refs import duplicates_as
+from .unique import duplicates_as, email_taken, phone_taken
 
 logger = logging.getLogger("contactgraph.imports")
 

@@ -1,0 +1,235 @@
+"""The access policy: who may do what, and which contacts they may see.
+
+Every path asks it: GraphQL fields (through ``OPERATIONS``, looked up by the field
+guard), node look-ups, subscriptions (re-asked when an agent's access changes), the
+import runner, downloads and agent management. A caller's ``Policy`` is built from its
+agent as it is now; nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+
+from .models import Agent, DomainError, ErrorCode, Permission
+
+VIEW = Permission.CONTACT_VIEW
+VIEW_OWN = Permission.CONTACT_VIEW_OWN
+CREATE = Permission.CONTACT_CREATE
+EDIT = Permission.CONTACT_EDIT
+DELETE = Permission.CONTACT_DELETE
+IMPORT = Permission.CONTACT_IMPORT
+EXPORT = Permission.CONTACT_EXPORT
+LIBRARY = Permission.LIBRARY_MANAGE
+WEBHOOKS = Permission.WEBHOOK_MANAGE
+AGENTS = Permission.AGENT_MANAGE
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call an operation: a valid token, any one of ``any_of``, and every one of ``all_of``.
+
+    ``scoped`` operations answer (or change) only the contacts the caller may see;
+    ``admin`` ones take the server's admin key instead of a token.
+    """
+
+    any_of: frozenset[Permission] = frozenset()
+    all_of: frozenset[Permission] = frozenset()
+    scoped: bool = False
+    admin: bool = False
+
+    def allows(self, held: Iterable[Permission]) -> bool:
+        permissions = set(held)
+        return (not self.any_of or bool(self.any_of & permissions)) and self.all_of <= permissions
+
+    def describe(self) -> str:
+        if self.admin:
+            return "the admin key"
+        parts = [" or ".join(sorted(self.any_of))] if self.any_of else []
+        parts += sorted(self.all_of)
+        return " and ".join(parts) or "a valid token"
+
+
+def needs(*any_of: Permission, also: Iterable[Permission] = (), scoped: bool = False) -> Rule:
+    return Rule(any_of=frozenset(any_of), all_of=frozenset(also), scoped=scoped)
+
+
+TOKEN = Rule()
+ADMIN_KEY = Rule(admin=True)
+SEE = needs(VIEW, VIEW_OWN, scoped=True)  # what the caller may see of the contacts
+EDIT_SEEN = needs(EDIT, scoped=True)  # change contacts the caller may see
+
+
+# The policy as a table: every operation of the served schema and every download route.
+# ``tests/test_permission_matrix.py`` calls each of them with every permission profile and
+# holds the answers to this table; an operation without a row here fails the schema.
+OPERATIONS: Mapping[str, Rule] = {
+    # queries
+    "me": TOKEN,
+    "agents": TOKEN,
+    "node": TOKEN,  # each kind of node as the rows "node:<Type>" below say
+    "statuses": TOKEN,
+    "sources": TOKEN,
+    "groups": TOKEN,
+    "customFields": TOKEN,
+    "contact": SEE,
+    "contacts": SEE,
+    "campaignAudience": SEE,
+    "contactBoard": SEE,
+    "contactStats": SEE,
+    "webhooks": needs(WEBHOOKS),
+    "importJob": needs(IMPORT),  # one's own jobs; anyone's with CONTACT_VIEW too
+    # node(id:) by the kind of the id
+    "node:Contact": SEE,
+    "node:StatusChange": SEE,
+    "node:Interaction": SEE,
+    "node:Webhook": needs(WEBHOOKS),
+    "node:ImportJob": needs(IMPORT),
+    "node:Workspace": TOKEN,
+    "node:Agent": TOKEN,
+    "node:ContactStatus": TOKEN,
+    "node:ContactSource": TOKEN,
+    "node:Group": TOKEN,
+    "node:CustomField": TOKEN,
+    # mutations
+    "createWorkspace": ADMIN_KEY,
+    "updateWorkspaceSettings": needs(LIBRARY),
+    "createAgent": needs(AGENTS),  # never more permissions than the caller holds
+    "updateAgentPermissions": needs(AGENTS),  # the same
+    "createApiToken": TOKEN,  # one's own; another agent's with AGENT_MANAGE, never a stronger one's
+    "revokeApiToken": TOKEN,  # one's own; another agent's with AGENT_MANAGE
+    "createStatus": needs(LIBRARY),
+    "updateStatus": needs(LIBRARY),
+    "deleteStatus": needs(LIBRARY),
+    "createSource": needs(LIBRARY),
+    "updateSource": needs(LIBRARY),
+    "deleteSource": needs(LIBRARY),
+    "createGroup": needs(LIBRARY),
+    "updateGroup": needs(LIBRARY),
+    "deleteGroup": needs(LIBRARY),
+    "createCustomField": needs(LIBRARY),
+    "updateCustomField": needs(LIBRARY),
+    "deleteCustomField": needs(LIBRARY),
+    "restoreCustomField": needs(LIBRARY),
+    "purgeCustomField": needs(LIBRARY),
+    "createContact": needs(CREATE),
+    "updateContact": EDIT_SEEN,
+    "deleteContacts": needs(DELETE, scoped=True),
+    "addContactsToGroup": EDIT_SEEN,
+    "removeContactsFromGroup": EDIT_SEEN,
+    "assignContacts": EDIT_SEEN,
+    "setContactOptOut": EDIT_SEEN,
+    "moveContactStatus": EDIT_SEEN,
+    "setContactCustomFields": EDIT_SEEN,
+    "upsertContactByPhone": needs(CREATE, EDIT, scoped=True),  # creating needs CREATE, changing EDIT
+    "recordInteraction": EDIT_SEEN,  # by a new phone it creates the contact: CREATE too
+    "closeInteraction": EDIT_SEEN,
+    "mergeContacts": Rule(all_of=frozenset({EDIT, DELETE}), scoped=True),
+    "duplicateContact": needs(CREATE, scoped=True),
+    "createWebhook": needs(WEBHOOKS, also=[VIEW]),  # a feed of every contact of the workspace
+    "deleteWebhook": needs(WEBHOOKS),
+    "importContacts": needs(IMPORT, scoped=True),  # per row: CREATE to create, EDIT to update
+    "cancelImport": needs(IMPORT),  # one's own jobs; anyone's with CONTACT_VIEW too
+    # subscriptions
+    "contactStatusChanged": SEE,
+    "importProgress": needs(IMPORT),  # one's own jobs; anyone's with CONTACT_VIEW too
+    # downloads
+    "GET /export/contacts.csv": needs(VIEW, VIEW_OWN, also=[EXPORT], scoped=True),
+    "GET /export/custom-fields.csv": needs(EXPORT),
+    "GET /imports/{job_id}/errors.csv": needs(IMPORT),  # as importJob
+}
+
+
+def rule_of(operation: str) -> Rule:
+    """The rule of ``operation``; a name the table lacks is a programming error, caught at start-up."""
+    try:
+        return OPERATIONS[operation]
+    except KeyError:
+        raise LookupError(f"access.OPERATIONS has no rule for {operation!r}") from None
+
+
+def forbidden(rule: Rule) -> DomainError:
+    return DomainError(ErrorCode.FORBIDDEN, f"This needs {rule.describe()}.")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one caller may do, from its agent as it is now."""
+
+    agent: Agent
+
+    @property
+    def workspace_id(self) -> ObjectId:
+        return self.agent.workspace_id
+
+    def holds(self, permission: Permission) -> bool:
+        return permission in self.agent.permissions
+
+    def allows(self, operation: str) -> bool:
+        return rule_of(operation).allows(self.agent.permissions)
+
+    def require(self, operation: str) -> None:
+        """``FORBIDDEN`` unless the caller may do ``operation``."""
+        rule = rule_of(operation)
+        if not rule.allows(self.agent.permissions):
+            raise forbidden(rule)
+
+    def require_permission(self, permission: Permission, doing: str) -> None:
+        if not self.holds(permission):
+            raise DomainError(ErrorCode.FORBIDDEN, f"{doing} needs the {permission.value} permission.")
+
+    # ---------------------------------------------------------------- contacts
+
+    @property
+    def sees_all(self) -> bool:
+        return self.holds(VIEW)
+
+    @property
+    def own_agent_id(self) -> ObjectId | None:
+        """Set when the caller sees only the contacts assigned to it (everyone without CONTACT_VIEW)."""
+        return None if self.sees_all else self.agent.id
+
+    def contact_filter(self) -> dict[str, Any]:
+        """The contacts the caller may see, as the query every read and write of contacts starts from."""
+        scope: dict[str, Any] = {"workspace_id": self.workspace_id}
+        if not self.sees_all:
+            scope["assigned_agent_id"] = self.agent.id
+        return scope
+
+    def sees(self, contact: Mapping[str, Any]) -> bool:
+        """Whether a stored contact (a document, or an event's snapshot of one) is in the caller's sight."""
+        if contact.get("workspace_id") != self.workspace_id:
+            return False
+        return self.sees_all or contact.get("assigned_agent_id") == self.agent.id
+
+    # ---------------------------------------------------------------- agents and jobs
+
+    def may_grant(self, permissions: Iterable[Permission]) -> bool:
+        """Nobody grants, or mints a token for, more than they hold themselves."""
+        return set(permissions) <= set(self.agent.permissions)
+
+    def require_grant(self, permissions: Iterable[Permission], field: list[str] | None = None) -> None:
+        beyond = sorted(set(permissions) - set(self.agent.permissions))
+        if beyond:
+            raise DomainError(
+                ErrorCode.FORBIDDEN, f"You cannot grant what you do not hold: {', '.join(beyond)}.", field
+            )
+
+    def import_job_filter(self) -> dict[str, Any]:
+        """The import jobs the caller may read: its own, or every one with CONTACT_VIEW and CONTACT_IMPORT."""
+        scope: dict[str, Any] = {"workspace_id": self.workspace_id}
+        if not (self.holds(VIEW) and self.holds(IMPORT)):
+            scope["agent_id"] = self.agent.id
+        return scope
+
+
+def policy_of(agent: Agent) -> Policy:
+    return Policy(agent)
+
+
+def contact_scope(agent: Agent) -> dict[str, Any]:
+    """The contacts ``agent`` may see, as a query (``Policy.contact_filter``)."""
+    return Policy(agent).contact_filter()

@@ -1,0 +1,25 @@
+"""The import jobs one application runs in the background."""
+
+from __future__ import annotations
+
+import asyncio
+
+from .import_runner import ImportRunner
+
+
+class ImportTasks:
+    """The import jobs one application runs; stopping it stops them (each marked FAILED with its counts)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, runner: ImportRunner) -> None:
+        task = asyncio.create_task(runner.run(), name=f"import {runner.job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
