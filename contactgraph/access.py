@@ -207,16 +207,10 @@ class Policy:
 
     # ---------------------------------------------------------------- agents and jobs
 
-    def may_grant(self, permissions: Iterable[Permission]) -> bool:
-        """Nobody grants, or mints a token for, more than they hold themselves."""
-        return set(permissions) <= set(self.agent.permissions)
-
-    def require_grant(self, permissions: Iterable[Permission], field: list[str] | None = None) -> None:
-        beyond = sorted(set(permissions) - set(self.agent.permissions))
-        if beyond:
-            raise DomainError(
-                ErrorCode.FORBIDDEN, f"You cannot grant what you do not hold: {', '.join(beyond)}.", field
-            )
+    def beyond(self, permissions: Iterable[Permission]) -> list[Permission]:
+        """What of ``permissions`` the caller does not hold: nobody grants, or mints a token
+        for an agent holding, more than they hold themselves."""
+        return sorted(set(permissions) - set(self.agent.permissions))
 
     def import_job_filter(self) -> dict[str, Any]:
         """The import jobs the caller may read: its own, or every one with CONTACT_VIEW and CONTACT_IMPORT."""

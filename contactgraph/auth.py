@@ -40,3 +40,14 @@ async def connection_agent(params: object) -> Agent | None:
     header = next((v for k, v in params.items() if str(k).lower() == "authorization"), None)
     token = bearer_token(header if isinstance(header, str) else None)
     return await ApiToken.agent_for(token) if token else None
+
+
+async def renewed(context: Context) -> Agent | None:
+    """A WebSocket connection's agent as it is now: None once its token is revoked.
+
+    A connection outlives changes of access, so each operation started on it, and each
+    subscription told of an access change, reads the token again (one round trip).
+    """
+    if context.connection_params is not None:
+        context.become(await connection_agent(context.connection_params))
+    return context.agent

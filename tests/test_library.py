@@ -952,10 +952,25 @@ async def test_purge_erases_a_field_and_every_stored_value(
     assert [f["key"] for f in everything] == ["color"]
 
 
+async def test_purging_a_live_field_is_blocked_and_keeps_its_values(
+    api: Api, workspace: Workspace, library: Library
+) -> None:
+    # given a field in use that was never deleted
+    size = await create_field(api, workspace, key="size")
+    await make_contact(api, workspace, library, customFields=[{"key": "size", "value": "XL"}])
+    before = await snapshot()
+    # when
+    data = await api.data(PURGE_CUSTOM_FIELD, {"id": size["id"]}, workspace.token)
+    # then
+    assert_rejected(data, "BLOCKED", ["id"])
+    assert await snapshot() == before
+
+
 async def test_a_purged_key_can_be_used_again(api: Api, workspace: Workspace, library: Library) -> None:
     # given
     size = await create_field(api, workspace, key="size")
     contact = await make_contact(api, workspace, library, customFields=[{"key": "size", "value": "XL"}])
+    await api.ok(DELETE_CUSTOM_FIELD, {"id": size["id"]}, workspace.token)
     await api.ok(PURGE_CUSTOM_FIELD, {"id": size["id"]}, workspace.token)
     # when
     again = await create_field(api, workspace, key="size", type="NUMBER")
@@ -974,6 +989,7 @@ async def test_a_purged_key_can_be_used_again(api: Api, workspace: Workspace, li
 async def test_unknown_custom_field_is_not_found(api: Api, workspace: Workspace, document: str) -> None:
     # given a purged field, whose id names nothing now
     field = await create_field(api, workspace, key="size")
+    await api.ok(DELETE_CUSTOM_FIELD, {"id": field["id"]}, workspace.token)
     await api.ok(PURGE_CUSTOM_FIELD, {"id": field["id"]}, workspace.token)
     before = await snapshot()
     variables: dict[str, Any] = {"id": field["id"]}

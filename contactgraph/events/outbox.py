@@ -24,6 +24,9 @@ class EventType(StrEnum):
     STATUS_CHANGED = "contact.status_changed"
     MERGED = "contact.merged"
     OPTED_OUT = "contact.opted_out"
+    # An agent's permissions changed or a token of theirs was revoked: open subscriptions
+    # re-check their caller before any later event. Never sent to webhooks.
+    ACCESS_CHANGED = "agent.access_changed"
 
 
 # What a contact.updated event does not report as a change of its own.
@@ -32,7 +35,7 @@ _DERIVED = {"updated_at", "keys", "status_changed_at", "opted_out_at"}
 
 class Event(WorkspaceDocument):
     type: EventType
-    contact_id: PydanticObjectId
+    contact_id: PydanticObjectId  # the record the event is about: a contact, or the agent of ACCESS_CHANGED
     agent_id: PydanticObjectId | None = None
     occurred_at: datetime = Field(default_factory=utcnow)
     from_status_id: PydanticObjectId | None = None
@@ -94,6 +97,16 @@ def contact_events(before: Contact | None, after: Contact | None, agent: Agent |
     if after.opted_out and not before.opted_out:
         events.append(Event(type=EventType.OPTED_OUT, data={"contact": new}, **base))
     return events
+
+
+def access_changed(agent: Agent, by: Agent | None) -> Event:
+    """The event that makes open subscriptions of ``agent`` re-check what it may see."""
+    return Event(
+        type=EventType.ACCESS_CHANGED,
+        workspace_id=agent.workspace_id,
+        contact_id=agent.id,  # type: ignore[arg-type]
+        agent_id=by.id if by else None,
+    )
 
 
 async def record(events: list[Event], session: Session = None) -> None:

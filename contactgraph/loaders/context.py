@@ -91,6 +91,14 @@ class Context:
     def loaders(self) -> Loaders:
         return Loaders.for_agent(self.caller)
 
+    def become(self, agent: Agent | None) -> None:
+        """The caller as it is now (a WebSocket re-reads its token); its policy follows.
+
+        A connection's subscriptions each set the loaders of the event they deliver.
+        """
+        self.agent = agent
+        self.__dict__.pop("policy", None)
+
     def use_loaders(self, loaders: Loaders) -> None:
         """Read through ``loaders`` from now on: a WebSocket connection outlives many events,
         each read afresh, once for all the subscribers who may see the same."""

@@ -6,6 +6,8 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from ..access import policy_of
+from ..events import access_changed
 from ..models import (
     Agent,
     ApiToken,
@@ -17,8 +19,10 @@ from ..models import (
     Status,
     Workspace,
 )
+from ..models.base import Session
 from ..models.text import clean_name, normalize_email
 from ..models.workspace import hash_secret
+from ..services.changes import apply
 from ..services.unique import duplicates_as
 from .refs import fetch
 
@@ -54,6 +58,8 @@ async def create_agent(caller: Agent, values: dict[str, Any]) -> Agent:
     email = errors.check(["input", "email"], normalize_email, values["email"])
     if email is None and not errors:
         errors.add(ErrorCode.REQUIRED, "An agent needs an email address.", "input", "email")
+    if beyond := _beyond(caller, values["permissions"]):
+        errors.add(ErrorCode.FORBIDDEN, _cannot_grant(beyond), "input", "permissions")
     if email and await Agent.find_one({"workspace_id": caller.workspace_id, "email": email}):
         errors.items.append(_email_taken(email))
     errors.raise_any()
@@ -68,9 +74,26 @@ async def create_agent(caller: Agent, values: dict[str, Any]) -> Agent:
     return agent
 
 
+def _beyond(caller: Agent, permissions: list[Permission]) -> list[str]:
+    return [p.value for p in policy_of(caller).beyond(permissions)]
+
+
+def _cannot_grant(beyond: list[str]) -> str:
+    return f"You cannot grant permissions you do not hold: {', '.join(beyond)}."
+
+
 async def update_agent_permissions(caller: Agent, global_id: str, permissions: list[Permission]) -> Agent:
+    """Set an agent's permissions; its open subscriptions re-check their sight before any later event."""
     agent = await fetch(Agent, caller.workspace_id, global_id)
     wanted = sorted(set(permissions))
+    if beyond := _beyond(caller, wanted):
+        raise DomainError(ErrorCode.FORBIDDEN, _cannot_grant(beyond), ["permissions"])
+    if beyond := _beyond(caller, agent.permissions):
+        raise DomainError(
+            ErrorCode.FORBIDDEN,
+            f"This agent holds permissions you do not ({', '.join(beyond)}); you cannot change theirs.",
+            ["id"],
+        )
     if Permission.AGENT_MANAGE in agent.permissions and Permission.AGENT_MANAGE not in wanted:
         others = await Agent.find(
             {
@@ -85,7 +108,12 @@ async def update_agent_permissions(caller: Agent, global_id: str, permissions: l
                 "This is the last agent with AGENT_MANAGE; the workspace would have no manager.",
                 ["permissions"],
             )
-    await agent.set({"permissions": wanted})
+
+    async def write(session: Session) -> bool:
+        await agent.set({"permissions": wanted}, session=session)
+        return True
+
+    await apply(write, [access_changed(agent, caller)])
     return agent
 
 
@@ -94,8 +122,12 @@ async def create_api_token(caller: Agent, agent_global_id: str, name: str) -> st
     errors = Errors()
     clean = errors.check(["name"], clean_name, name)
     agent = await errors.check_async([], fetch, Agent, caller.workspace_id, agent_global_id, "agentId")
-    if agent is not None and agent.id != caller.id and not caller.can(Permission.AGENT_MANAGE):
-        errors.add(ErrorCode.FORBIDDEN, "Tokens for other agents need AGENT_MANAGE.", "agentId")
+    if agent is not None and agent.id != caller.id:
+        if not caller.can(Permission.AGENT_MANAGE):
+            errors.add(ErrorCode.FORBIDDEN, "Tokens for other agents need AGENT_MANAGE.", "agentId")
+        elif beyond := _beyond(caller, agent.permissions):
+            message = f"This agent holds permissions you do not ({', '.join(beyond)}): no token for it."
+            errors.add(ErrorCode.FORBIDDEN, message, "agentId")
     errors.raise_any()
     assert agent is not None and clean is not None
     token, secret = ApiToken.issue(agent, clean)
@@ -104,7 +136,10 @@ async def create_api_token(caller: Agent, agent_global_id: str, name: str) -> st
 
 
 async def revoke_api_token(caller: Agent, secret: str) -> PydanticObjectId:
-    """Revoke a token of the caller's workspace: one's own, or anyone's with AGENT_MANAGE."""
+    """Revoke a token of the caller's workspace: one's own, or anyone's with AGENT_MANAGE.
+
+    Subscriptions open with it are closed before any later event reaches them.
+    """
     token = await ApiToken.find_one({"token_hash": hash_secret(secret), "workspace_id": caller.workspace_id})
     if token is None:
         raise DomainError(ErrorCode.NOT_FOUND, "No such token in this workspace.", ["token"])
@@ -112,7 +147,13 @@ async def revoke_api_token(caller: Agent, secret: str) -> PydanticObjectId:
         raise DomainError(
             ErrorCode.FORBIDDEN, "Revoking another agent's token needs AGENT_MANAGE.", ["token"]
         )
-    await token.delete()
+    agent = await Agent.find_one({"_id": token.agent_id, "workspace_id": caller.workspace_id})
+
+    async def write(session: Session) -> bool:
+        await token.delete(session=session)
+        return True
+
+    await apply(write, [access_changed(agent, caller)] if agent else [])
     return token.id  # type: ignore[return-value]
 
 

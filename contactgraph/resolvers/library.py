@@ -272,12 +272,25 @@ async def set_custom_field_deleted(agent: Agent, global_id: str, deleted: bool) 
 
 
 async def purge_custom_field(agent: Agent, global_id: str) -> PydanticObjectId:
-    """Erase a field and every value stored for it."""
+    """Erase a soft-deleted field and every value stored for it (``BLOCKED`` for a live field).
+
+    The definition goes first, under the condition that it is still deleted, so a field
+    restored meanwhile keeps its values; values left by a purge cut short belong to no
+    field and show nowhere.
+    """
     field = await fetch(CustomField, agent.workspace_id, global_id)
+    erased = await CustomField.get_pymongo_collection().delete_one(
+        {"_id": field.id, "workspace_id": agent.workspace_id, "deleted_at": {"$type": "date"}}
+    )
+    if erased.deleted_count != 1:
+        raise DomainError(
+            ErrorCode.BLOCKED,
+            "Only a deleted field can be purged: delete it first (deleteCustomField).",
+            ["id"],
+        )
     await contact_writes.patch_where(
         agent,
         {"workspace_id": agent.workspace_id, "custom_values.field_id": field.id},
         lambda c: {"custom_values": [v.model_dump() for v in c.custom_values if v.field_id != field.id]},
     )
-    await field.delete()
     return field.id  # type: ignore[return-value]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bson import ObjectId
 
+from ..access import policy_of
 from ..events import Event, EventType
 from ..events.broker import Delivery, SubscriberOverflow
 from ..events.bus import current_broker
@@ -31,6 +32,7 @@ class StatusChangeFilter:
     """A subscriber's workspace, what it may see, and what it asked for."""
 
     workspace_id: ObjectId
+    agent_id: ObjectId  # whose access changes the subscriber hears of, to re-check its sight
     own_agent_id: ObjectId | None  # a view-own agent hears only of contacts then assigned to them
     status_ids: frozenset[ObjectId] | None = None
     group_ids: frozenset[ObjectId] | None = None
@@ -46,11 +48,16 @@ class StatusChangeFilter:
     ) -> StatusChangeFilter:
         return cls(
             workspace_id=agent.workspace_id,
-            own_agent_id=agent.id if agent.sees_only_own else None,
+            agent_id=agent.id,  # type: ignore[arg-type]
+            own_agent_id=policy_of(agent).own_agent_id,
             status_ids=_ids("Status", status_ids, "statusIds"),
             group_ids=_ids("Group", group_ids, "groupIds"),
             contact_ids=_ids("Contact", contact_ids, "contactIds"),
         )
+
+    def rescoped(self, agent: Agent) -> StatusChangeFilter:
+        """The same subscription for the agent as it is now."""
+        return replace(self, own_agent_id=policy_of(agent).own_agent_id)
 
     @property
     def scope(self) -> tuple[ObjectId, ObjectId | None]:
@@ -58,7 +65,11 @@ class StatusChangeFilter:
         return self.workspace_id, self.own_agent_id
 
     def accepts(self, event: Event) -> bool:
-        if event.type != EventType.STATUS_CHANGED or event.workspace_id != self.workspace_id:
+        if event.workspace_id != self.workspace_id:
+            return False
+        if event.type == EventType.ACCESS_CHANGED:
+            return event.contact_id == self.agent_id
+        if event.type != EventType.STATUS_CHANGED:
             return False
         contact: dict[str, Any] = event.data.get("contact") or {}
         return (
@@ -69,8 +80,23 @@ class StatusChangeFilter:
         )
 
 
-async def status_changes(watch: StatusChangeFilter) -> AsyncGenerator[Delivery, None]:
-    """The status changes ``watch`` accepts, as they are committed, until the subscriber leaves."""
+class Watch:
+    """A subscriber's filter, replaced when its agent's access changes.
+
+    The broker asks it of every event as it is published, and the stream asks it again
+    when it reads the event: a change of access takes effect on the events after it even
+    when they were queued before the subscriber had read the change.
+    """
+
+    def __init__(self, current: StatusChangeFilter) -> None:
+        self.current = current
+
+    def accepts(self, event: Event) -> bool:
+        return self.current.accepts(event)
+
+
+async def status_changes(watch: Watch) -> AsyncGenerator[Delivery, None]:
+    """The status and access changes ``watch`` accepts, as committed, until the subscriber leaves."""
     async with current_broker().subscribe(watch.accepts) as subscriber:
         try:
             async for delivery in subscriber:

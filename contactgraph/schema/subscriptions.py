@@ -14,6 +14,7 @@ import json
 from collections.abc import AsyncIterator, Hashable
 from contextlib import aclosing
 from datetime import datetime
+from functools import partial
 from inspect import isawaitable
 from typing import Any, Self
 
@@ -22,14 +23,18 @@ from graphql import ExecutionResult
 from strawberry import Private
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from ..events import Event
+from ..access import forbidden, rule_of
+from ..auth import renewed
+from ..events import Event, EventType
 from ..events.broker import Delivery
 from ..loaders.context import Info, Loaders
+from ..models import Agent as AgentDoc
 from ..models import Contact as ContactDoc
-from ..resolvers.subscriptions import StatusChangeFilter, status_changes
+from ..resolvers.subscriptions import StatusChangeFilter, Watch, status_changes
 from .admin import Agent
 from .contact_type import Contact
 from .fields import subscription
+from .guards import api_error
 from .library import ContactStatus
 
 
@@ -82,7 +87,8 @@ class ContactSubscription:
             " to them when it happened), optionally narrowed to changes into these statuses, of"
             " contacts in these groups, or of these contacts. A subscriber more than"
             " CONTACTGRAPH_SUBSCRIBER_QUEUE_SIZE changes behind is closed with LIMIT_EXCEEDED."
-        ))
+        )
+    )
     async def contact_status_changed(
         self,
         info: Info,
@@ -93,32 +99,49 @@ class ContactSubscription:
         # A coroutine returning the stream (rather than a generator) so that the guard
         # and the filter's checks run when the client subscribes.
         watch = StatusChangeFilter.of(info.context.caller, status_ids, group_ids, contact_ids)
-        return _deliveries(info, watch, _result_key(info, watch))
+        return _deliveries(info, Watch(watch))
 
 
-def _result_key(info: Info, watch: StatusChangeFilter) -> Hashable | None:
+def _result_key(info: Info, agent: AgentDoc, watch: StatusChangeFilter) -> Hashable | None:
     """What an event's result depends on besides the event: the document, its variables, who asks."""
     if info.query is None:
         return None  # a document without its text (never from a client): executed on its own
     variables = json.dumps(info.variable_values, sort_keys=True, default=str)
-    permissions = frozenset(info.context.caller.permissions)
+    permissions = frozenset(agent.permissions)
     operation = info.operation.name.value if info.operation.name else None
     return ("result", info.query, operation, variables, watch.scope, permissions)
 
 
-async def _deliveries(
-    info: Info, watch: StatusChangeFilter, same_result: Hashable | None
-) -> AsyncIterator[StatusChangeEvent]:
+async def _deliveries(info: Info, watch: Watch) -> AsyncIterator[StatusChangeEvent]:
+    agent = info.context.caller
+    same_result = _result_key(info, agent, watch.current)
     async with aclosing(status_changes(watch)) as changes:
         async for delivery in changes:
+            if delivery.event.type == EventType.ACCESS_CHANGED:
+                agent = await _as_now(info)
+                watch.current = watch.current.rescoped(agent)
+                same_result = _result_key(info, agent, watch.current)
+                continue
+            if not watch.accepts(delivery.event):
+                continue  # queued before an access change this subscriber has since read
             # Current data for each event, read once for all who may see the same; no cache that grows.
-            loaders = delivery.shared(
-                ("loaders", watch.scope), lambda: Loaders.for_agent(info.context.caller)
-            )
+            scope = watch.current.scope
+            loaders = delivery.shared(("loaders", scope), partial(Loaders.for_agent, agent))
             info.context.use_loaders(loaders)
             if not await _to_status_exists(loaders, delivery.event):
                 continue  # the status was deleted meanwhile: nothing left to show
             yield StatusChangeEvent.from_delivery(delivery, same_result)
+
+
+async def _as_now(info: Info) -> AgentDoc:
+    """The subscriber's agent as it is now; the subscription is closed when its token or sight is gone."""
+    agent = await renewed(info.context)
+    if agent is None:
+        raise api_error("UNAUTHENTICATED", "The token of this subscription was revoked.")
+    rule = rule_of("contactStatusChanged")
+    if not rule.allows(agent.permissions):
+        raise forbidden(rule)
+    return agent
 
 
 async def _to_status_exists(loaders: Loaders, event: Event) -> bool:
