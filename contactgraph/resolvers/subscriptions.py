@@ -83,16 +83,30 @@ class StatusChangeFilter:
 class Watch:
     """A subscriber's filter, replaced when its agent's access changes.
 
-    The broker asks it of every event as it is published, and the stream asks it again
-    when it reads the event: a change of access takes effect on the events after it even
-    when they were queued before the subscriber had read the change.
+    The broker asks ``accepts`` of every event as it is published; the stream reads the
+    events in order and asks ``current`` again. Between an access change being queued and
+    being read, the broker lets through what any scope of the agent could see, so that
+    the stream, once it holds the new scope, neither misses nor leaks a change.
     """
 
     def __init__(self, current: StatusChangeFilter) -> None:
         self.current = current
+        self.unread_access_changes = 0
 
     def accepts(self, event: Event) -> bool:
+        if event.type == EventType.ACCESS_CHANGED:
+            if self.current.accepts(event):
+                self.unread_access_changes += 1
+                return True
+            return False
+        if self.unread_access_changes:
+            return replace(self.current, own_agent_id=None).accepts(event)
         return self.current.accepts(event)
+
+    def rescope(self, agent: Agent) -> None:
+        """Read one access change: from now on, the agent's scope as it is now."""
+        self.current = self.current.rescoped(agent)
+        self.unread_access_changes = max(0, self.unread_access_changes - 1)
 
 
 async def status_changes(watch: Watch) -> AsyncGenerator[Delivery, None]:

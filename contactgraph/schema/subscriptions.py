@@ -119,11 +119,11 @@ async def _deliveries(info: Info, watch: Watch) -> AsyncIterator[StatusChangeEve
         async for delivery in changes:
             if delivery.event.type == EventType.ACCESS_CHANGED:
                 agent = await _as_now(info)
-                watch.current = watch.current.rescoped(agent)
+                watch.rescope(agent)
                 same_result = _result_key(info, agent, watch.current)
                 continue
-            if not watch.accepts(delivery.event):
-                continue  # queued before an access change this subscriber has since read
+            if not watch.current.accepts(delivery.event):
+                continue  # let through while an access change was unread, and out of sight now
             # Current data for each event, read once for all who may see the same; no cache that grows.
             scope = watch.current.scope
             loaders = delivery.shared(("loaders", scope), partial(Loaders.for_agent, agent))
