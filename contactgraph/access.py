@@ -9,7 +9,7 @@ agent as it is now; nothing here reads the database.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bson import ObjectId
@@ -40,6 +40,7 @@ class Rule:
     all_of: frozenset[Permission] = frozenset()
     scoped: bool = False
     admin: bool = False
+    note: str = ""  # a finer rule the operation applies, for the reader of the table
 
     def allows(self, held: Iterable[Permission]) -> bool:
         permissions = set(held)
@@ -48,15 +49,21 @@ class Rule:
     def describe(self) -> str:
         if self.admin:
             return "the admin key"
-        parts = [" or ".join(sorted(self.any_of))] if self.any_of else []
+        either = " or ".join(sorted(self.any_of))
+        parts = [f"({either})" if len(self.any_of) > 1 and self.all_of else either] if self.any_of else []
         parts += sorted(self.all_of)
         return " and ".join(parts) or "a valid token"
 
 
-def needs(*any_of: Permission, also: Iterable[Permission] = (), scoped: bool = False) -> Rule:
-    return Rule(any_of=frozenset(any_of), all_of=frozenset(also), scoped=scoped)
+def needs(*any_of: Permission, also: Iterable[Permission] = (), scoped: bool = False, note: str = "") -> Rule:
+    return Rule(any_of=frozenset(any_of), all_of=frozenset(also), scoped=scoped, note=note)
 
 
+def noted(rule: Rule, note: str) -> Rule:
+    return replace(rule, note=note)
+
+
+JOBS = "one's own jobs; anyone's with CONTACT_VIEW too"
 TOKEN = Rule()
 ADMIN_KEY = Rule(admin=True)
 SEE = needs(VIEW, VIEW_OWN, scoped=True)  # what the caller may see of the contacts
@@ -70,7 +77,7 @@ OPERATIONS: Mapping[str, Rule] = {
     # queries
     "me": TOKEN,
     "agents": TOKEN,
-    "node": TOKEN,  # each kind of node as the rows "node:<Type>" below say
+    "node": noted(TOKEN, "each kind of node as its `node:<Type>` row says"),
     "statuses": TOKEN,
     "sources": TOKEN,
     "groups": TOKEN,
@@ -81,13 +88,13 @@ OPERATIONS: Mapping[str, Rule] = {
     "contactBoard": SEE,
     "contactStats": SEE,
     "webhooks": needs(WEBHOOKS),
-    "importJob": needs(IMPORT),  # one's own jobs; anyone's with CONTACT_VIEW too
+    "importJob": needs(IMPORT, note=JOBS),
     # node(id:) by the kind of the id
     "node:Contact": SEE,
     "node:StatusChange": SEE,
     "node:Interaction": SEE,
     "node:Webhook": needs(WEBHOOKS),
-    "node:ImportJob": needs(IMPORT),
+    "node:ImportJob": needs(IMPORT, note=JOBS),
     "node:Workspace": TOKEN,
     "node:Agent": TOKEN,
     "node:ContactStatus": TOKEN,
@@ -97,10 +104,12 @@ OPERATIONS: Mapping[str, Rule] = {
     # mutations
     "createWorkspace": ADMIN_KEY,
     "updateWorkspaceSettings": needs(LIBRARY),
-    "createAgent": needs(AGENTS),  # never more permissions than the caller holds
-    "updateAgentPermissions": needs(AGENTS),  # the same
-    "createApiToken": TOKEN,  # one's own; another agent's with AGENT_MANAGE, never a stronger one's
-    "revokeApiToken": TOKEN,  # one's own; another agent's with AGENT_MANAGE
+    "createAgent": needs(AGENTS, note="never more permissions than the caller holds"),
+    "updateAgentPermissions": needs(
+        AGENTS, note="never more than the caller holds, nor of an agent holding more"
+    ),
+    "createApiToken": noted(TOKEN, "one's own; another agent's with AGENT_MANAGE, if it holds no more"),
+    "revokeApiToken": noted(TOKEN, "one's own; another agent's with AGENT_MANAGE"),
     "createStatus": needs(LIBRARY),
     "updateStatus": needs(LIBRARY),
     "deleteStatus": needs(LIBRARY),
@@ -124,23 +133,40 @@ OPERATIONS: Mapping[str, Rule] = {
     "setContactOptOut": EDIT_SEEN,
     "moveContactStatus": EDIT_SEEN,
     "setContactCustomFields": EDIT_SEEN,
-    "upsertContactByPhone": needs(CREATE, EDIT, scoped=True),  # creating needs CREATE, changing EDIT
-    "recordInteraction": EDIT_SEEN,  # by a new phone it creates the contact: CREATE too
+    "upsertContactByPhone": needs(
+        CREATE, EDIT, scoped=True, note="creating needs CONTACT_CREATE, changing CONTACT_EDIT"
+    ),
+    "recordInteraction": noted(EDIT_SEEN, "by a phone no contact holds it creates one: CONTACT_CREATE too"),
     "closeInteraction": EDIT_SEEN,
     "mergeContacts": Rule(all_of=frozenset({EDIT, DELETE}), scoped=True),
     "duplicateContact": needs(CREATE, scoped=True),
-    "createWebhook": needs(WEBHOOKS, also=[VIEW]),  # a feed of every contact of the workspace
+    "createWebhook": needs(WEBHOOKS, also=[VIEW], note="a feed of every contact of the workspace"),
     "deleteWebhook": needs(WEBHOOKS),
-    "importContacts": needs(IMPORT, scoped=True),  # per row: CREATE to create, EDIT to update
-    "cancelImport": needs(IMPORT),  # one's own jobs; anyone's with CONTACT_VIEW too
+    "importContacts": needs(
+        IMPORT, scoped=True, note="per row: CONTACT_CREATE to create, CONTACT_EDIT to update"
+    ),
+    "cancelImport": needs(IMPORT, note=JOBS),
     # subscriptions
     "contactStatusChanged": SEE,
-    "importProgress": needs(IMPORT),  # one's own jobs; anyone's with CONTACT_VIEW too
+    "importProgress": needs(IMPORT, note=JOBS),
     # downloads
     "GET /export/contacts.csv": needs(VIEW, VIEW_OWN, also=[EXPORT], scoped=True),
     "GET /export/custom-fields.csv": needs(EXPORT),
-    "GET /imports/{job_id}/errors.csv": needs(IMPORT),  # as importJob
+    "GET /imports/{job_id}/errors.csv": needs(IMPORT, note=JOBS),
 }
+
+
+def permissions_table() -> str:
+    """``OPERATIONS`` as the README's Markdown table: operations that share a rule on one row."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for operation, rule in OPERATIONS.items():
+        sight = "only contacts the caller may see" if rule.scoped else ""
+        rows.setdefault((rule.describe(), "; ".join(filter(None, [sight, rule.note]))), []).append(operation)
+    lines = ["| operations | needs | scope and finer rules |", "| --- | --- | --- |"]
+    lines += [
+        f"| {', '.join(f'`{o}`' for o in ops)} | {needs} | {more} |" for (needs, more), ops in rows.items()
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def rule_of(operation: str) -> Rule:

@@ -43,6 +43,13 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _permissions(args: argparse.Namespace) -> int:
+    from .access import permissions_table
+
+    sys.stdout.write(permissions_table())
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contactgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.set_defaults(run=_serve)
     schema = commands.add_parser("schema", help="print the served GraphQL SDL")
     schema.set_defaults(run=_schema)
+    permissions = commands.add_parser("permissions", help="print the access policy as a Markdown table")
+    permissions.set_defaults(run=_permissions)
     add_csv_commands(commands)  # import, export
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -151,3 +151,14 @@ def test_serve_rejects_an_unknown_option(capsys: pytest.CaptureFixture[str]) -> 
         main(["serve", "--no-such-option"])
     assert exit_.value.code == 2
     assert "--no-such-option" in capsys.readouterr().err
+
+
+def test_the_readme_shows_the_access_policy_as_served(capsys: pytest.CaptureFixture[str]) -> None:
+    # when
+    status = main(["permissions"])
+    # then the README's Permissions section is the table the guards use, not a copy that drifts
+    table = capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert status == 0
+    assert "`contacts`" in table and "`GET /export/contacts.csv`" in table
+    assert table in readme
