@@ -59,11 +59,6 @@ class Agent(WorkspaceDocument):
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
 
-    @property
-    def sees_only_own(self) -> bool:
-        """A CONTACT_VIEW_OWN agent without CONTACT_VIEW sees only contacts assigned to them."""
-        return Permission.CONTACT_VIEW not in self.permissions
-
 
 TOKEN_PREFIX = "cg_"
 
