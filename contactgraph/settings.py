@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, description="deepest accepted selection nesting")
     max_query_tokens: int = Field(5_000, description="most tokens in one GraphQL document")
     max_aliases: int = Field(30, description="most aliases in one GraphQL document")
+    max_query_cost: int = Field(
+        200_000, ge=1, description="highest accepted estimated cost of a document (fields it may return)"
+    )
     graphiql: bool = Field(True, description="serve GraphiQL on GET /graphql")
     subscriber_queue_size: int = Field(
         1000, ge=1, description="events a subscriber may leave unread before it is closed with an error"
@@ -54,6 +57,9 @@ class Settings(BaseSettings):
     )
     import_poll_seconds: float = Field(
         1.0, gt=0, description="how often importProgress reads a job that another process runs"
+    )
+    import_max_row_errors: int = Field(
+        10_000, ge=0, description="failed or skipped rows a job keeps with their problems; more are counted"
     )
 
 

@@ -22,6 +22,7 @@ from .admin import AdminMutation, AdminQuery
 from .board import BoardMutation, BoardQuery
 from .chat import ChatMutation
 from .contacts import ContactMutation, ContactQuery
+from .cost import QueryCostLimiter
 from .guards import ClientErrors, log_unexpected
 from .imports import ImportMutation, ImportQuery, ImportSubscription
 from .journey import JourneyMutation
@@ -66,6 +67,7 @@ def build_schema(settings: Settings) -> Schema:
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             # Clients send the same few documents again and again: validate each once.
             lambda: ValidationCache(maxsize=256),
+            lambda: QueryCostLimiter(max_cost=settings.max_query_cost),  # after validation, before execution
             ClientErrors,
         ],
     )
