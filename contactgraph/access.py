@@ -238,6 +238,11 @@ class Policy:
         for an agent holding, more than they hold themselves."""
         return sorted(set(permissions) - set(self.agent.permissions))
 
+    def may_read_import_job(self, job: Any) -> bool:
+        """``import_job_filter`` asked of one job already read."""
+        mine = job.workspace_id == self.workspace_id and job.agent_id == self.agent.id
+        return mine or (job.workspace_id == self.workspace_id and self.holds(VIEW) and self.holds(IMPORT))
+
     def import_job_filter(self) -> dict[str, Any]:
         """The import jobs the caller may read: its own, or every one with CONTACT_VIEW and CONTACT_IMPORT."""
         scope: dict[str, Any] = {"workspace_id": self.workspace_id}

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -16,7 +17,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from .auth import connection_agent, context_for
@@ -36,6 +41,10 @@ from .services.import_tasks import ImportTasks
 from .settings import Settings, get_settings
 
 logger = logging.getLogger("contactgraph")
+
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions are served over WebSocket at /graphql (graphql-transport-ws or graphql-ws), not over HTTP."
+)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -58,6 +67,43 @@ class GraphQLApp(GraphQL[Context, None]):
         finally:
             if isinstance(request, Request):
                 await request.close()  # an upload's spooled files, whatever the resolver did
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, except that a subscription over plain HTTP (GraphiQL posts one) is refused.
+
+        Strawberry lets one through to be executed like a query, whose field then answers a
+        stream where a value is due: an internal error. Subscriptions are served over WebSocket.
+        """
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed -= {OperationType.QUERY}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            if error.operation_type is not OperationType.SUBSCRIPTION:
+                raise HTTPException(400, error.as_http_error_reason(request_adapter.method)) from error
+            refused = GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": "BAD_REQUEST"})
+            return ExecutionResult(data=None, errors=[refused])
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
 
     def decode_json(self, data: str | bytes) -> object:
         return decode(data)  # not UTF-8, lone surrogates, too deep: malformed JSON, not an internal error

@@ -9,16 +9,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql import GraphQLInputType
+from graphql.pyutils import print_path_list
 from graphql.utilities import coerce_input_value, validate_input_value
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.types.arguments import convert_argument
 
-from .access import contact_scope
+from .access import contact_scope, forbidden, rule_of
 from .auth import context_for
 from .csvio.export import DELIMITERS, contacts_csv, custom_fields_csv
 from .csvio.report import error_report_csv
-from .models import Agent, DomainError, DomainErrors, ErrorCode, Permission
+from .models import Agent, DomainError, DomainErrors, ErrorCode
+from .request_json import decode
 from .resolvers.contact_filter import contact_query
 from .resolvers.imports import visible_job
 from .schema import Schema
@@ -58,14 +60,16 @@ class Downloads:
         self.settings = settings
         self.schema = schema
 
-    async def _caller(self, request: Request, permission: Permission) -> Agent | Response:
+    async def _caller(self, request: Request) -> Agent | Response:
+        """The agent behind the request's token, if the route's row of ``access.OPERATIONS`` lets it in."""
         context = await context_for(self.settings, request.headers.get("authorization"))
         if context.agent is None:
             return _error(
                 401, "UNAUTHENTICATED", "A valid API token is required (Authorization: Bearer <token>)."
             )
-        if not context.agent.can(permission):
-            return _error(403, "FORBIDDEN", f"This needs the {permission.value} permission.")
+        rule = rule_of(f"GET {request.scope['route'].path}")
+        if not rule.allows(context.agent.permissions):
+            return _domain_error(forbidden(rule))
         return context.agent
 
     def _delimiter(self, request: Request) -> str:
@@ -77,20 +81,25 @@ class Downloads:
     def contact_filter(self, request: Request) -> dict[str, Any]:
         """``filter`` (a ContactFilter as JSON, read as the ``contacts`` query reads it) and ``ids``."""
         raw = request.query_params.get("filter")
-        problems: list[str] = []
+        problems: list[tuple[str, list[str | int]]] = []
         value: Any = {}
         if raw:
             try:
-                value = json.loads(raw)
-            except ValueError:
-                raise DomainError(ErrorCode.INVALID, "filter is not JSON.", ["filter"]) from None
+                value = decode(raw)  # too deep for json.loads, or a lone surrogate: not JSON either
+            except json.JSONDecodeError as error:
+                problem = f"filter is not JSON: {error.msg}."
+                raise DomainError(ErrorCode.INVALID, problem, ["filter"]) from None
             graphql_type: GraphQLInputType = self.schema._schema.get_type("ContactFilter")  # type: ignore[assignment]
-            validate_input_value(value, graphql_type, lambda error, *_: problems.append(error.message))
+            validate_input_value(
+                value, graphql_type, lambda error, path: problems.append((error.message, path))
+            )
             if problems:
+                message, path = problems[0]
+                where = print_path_list(path) if path else ""  # " at .customFields[0].eq"
                 raise DomainError(
-                    ErrorCode.INVALID, f"filter is not a ContactFilter: {problems[0]}", ["filter"]
+                    ErrorCode.INVALID, f"filter is not a ContactFilter{where}: {message}", ["filter"]
                 )
-            value = coerce_input_value(value, graphql_type)
+            value = coerce_input_value(value, graphql_type) or {}  # null: no filter
         converter = self.schema.schema_converter
         found = given(convert_argument(value, ContactFilter, converter.scalar_registry, self.schema.config))
         for item in found.get("custom_fields") or []:
@@ -102,7 +111,7 @@ class Downloads:
         return found  # type: ignore[no-any-return]
 
     async def contacts(self, request: Request) -> Response:
-        agent = await self._caller(request, Permission.CONTACT_EXPORT)
+        agent = await self._caller(request)
         if isinstance(agent, Response):
             return agent
         try:
@@ -113,7 +122,7 @@ class Downloads:
         return _csv(contacts_csv(agent.workspace_id, query, delimiter), "contacts.csv")
 
     async def custom_fields(self, request: Request) -> Response:
-        agent = await self._caller(request, Permission.CONTACT_EXPORT)
+        agent = await self._caller(request)
         if isinstance(agent, Response):
             return agent
         try:
@@ -123,7 +132,7 @@ class Downloads:
         return _csv(custom_fields_csv(agent.workspace_id, delimiter), "custom-fields.csv")
 
     async def import_errors(self, request: Request) -> Response:
-        agent = await self._caller(request, Permission.CONTACT_IMPORT)
+        agent = await self._caller(request)
         if isinstance(agent, Response):
             return agent
         try:

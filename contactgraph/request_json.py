@@ -2,8 +2,9 @@
 
 ``json.loads`` lets through what no database can store and no client should send: bytes
 that are not UTF-8 (it decodes them with ``surrogatepass``), and ``\\ud800``-style escapes
-of lone surrogates; and it fails with ``RecursionError`` on deep nesting. Each of these
-is refused here as malformed JSON (HTTP 400, a WebSocket closed with 4400) instead of
+of lone surrogates; and it fails with ``RecursionError`` on deep nesting, and with a bare
+``ValueError`` on an integer of more digits than Python converts. Each of these is
+refused here as malformed JSON (HTTP 400, a WebSocket closed with 4400) instead of
 failing later as an internal error.
 """
 
@@ -27,6 +28,10 @@ def decode(data: str | bytes) -> object:
         value = json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError("The JSON is nested too deeply", "", 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise json.JSONDecodeError("A number has too many digits", "", 0) from None
     if _ESCAPED_SURROGATE.search(text) and _holds_lone_surrogate(value):
         raise json.JSONDecodeError("A string holds a lone surrogate", "", 0)
     return value

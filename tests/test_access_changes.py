@@ -15,8 +15,8 @@ from contactgraph.settings import Settings
 from .api import Api, Library, Workspace, make_contact, phone
 from .checks import assert_rejected, oid, snapshot
 from .conftest import ADMIN_KEY
-from .ws import PROTOCOLS, TRANSPORT_WS, Socket, serve
 from .test_subscriptions import MOVE, SUBSCRIBE_BRIEF, heard, ready
+from .ws import PROTOCOLS, TRANSPORT_WS, Socket, serve
 
 REVOKE = (
     "mutation($token: String!) { revokeApiToken(token: $token) { deletedIds userErrors { code message } } }"

@@ -8,34 +8,95 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
-from urllib.parse import SplitResult, urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
 
 from ..models import DomainError, ErrorCode
 
 URL_MAX_LENGTH = 2048
+HOST_MAX_LENGTH = 253
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+_HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?")
 
-def parse_webhook_url(value: str) -> SplitResult:
-    """The parts of an absolute http(s) URL with a host, or INVALID saying what is wrong."""
+
+def _invalid(message: str) -> DomainError:
+    return DomainError(ErrorCode.INVALID, message)
+
+
+@dataclass(frozen=True)
+class WebhookURL:
+    """A URL's parts as deliveries use them; ``ascii_host`` is ``host`` as the resolver is asked for it."""
+
+    scheme: str
+    host: str
+    ascii_host: str
+    port: int
+
+
+def parse_webhook_url(value: str) -> WebhookURL:
+    """An absolute http(s) URL with a host, or INVALID saying what is wrong.
+
+    It is read by urllib and by httpx, which sends deliveries; they must agree on the host,
+    so that the host checked is the host called.
+    """
     text = value.strip()
     if not text:
         raise DomainError(ErrorCode.REQUIRED, "A webhook needs a URL.")
-    if len(text) > URL_MAX_LENGTH or any(c.isspace() for c in text):
-        raise DomainError(ErrorCode.INVALID, f"Not a valid URL (at most {URL_MAX_LENGTH} characters).")
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise DomainError(ErrorCode.INVALID, "A webhook URL must start with http:// or https://.")
+    if len(text) > URL_MAX_LENGTH:
+        raise _invalid(f"Not a valid URL (at most {URL_MAX_LENGTH} characters).")
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in text):
+        raise _invalid("Not a valid URL: spaces, control characters and backslashes are not allowed.")
     try:
-        host, _ = parts.hostname, parts.port
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
     except ValueError:
-        raise DomainError(ErrorCode.INVALID, "The URL's host or port is not valid.") from None
+        raise _invalid("The URL's host or port is not valid.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise _invalid("A webhook URL must start with http:// or https://.")
     if not host:
-        raise DomainError(ErrorCode.INVALID, "A webhook URL needs a host, e.g. https://example.com/hook.")
-    return parts
+        raise _invalid("A webhook URL needs a host, e.g. https://example.com/hook.")
+    if "@" in parts.netloc:
+        raise _invalid("A webhook URL may not carry a user name or password (deliveries are signed).")
+    if port == 0:
+        raise _invalid("The URL's host or port is not valid.")
+    try:
+        sent_to = httpx.URL(text)
+        ascii_host, sent_host = sent_to.raw_host.decode("ascii"), sent_to.host
+    except (httpx.InvalidURL, ValueError):  # ValueError: UnicodeError, IDNAError
+        raise _invalid(f"The URL's host {host!r} is not a valid host name.") from None
+    if sent_host.lower() != host:
+        raise _invalid("Not a valid URL: its host is ambiguous.")
+    if not _is_address(ascii_host):
+        _check_host_name(host, ascii_host)
+    scheme = parts.scheme.lower()
+    return WebhookURL(scheme, host, ascii_host, port or (443 if scheme == "https" else 80))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_host_name(host: str, ascii_host: str) -> None:
+    """INVALID unless ``ascii_host`` is a name the resolver takes: labels of 1 to 63 letters,
+    digits, hyphens (and underscores), 253 characters in all; and the IDNA codec agrees."""
+    problem = f"The URL's host {host!r} is not a valid host name (labels of 1 to 63 characters)."
+    if len(ascii_host) > HOST_MAX_LENGTH or not _HOST_NAME.fullmatch(ascii_host.lower()):
+        raise _invalid(problem)
+    try:
+        ascii_host.encode("idna")  # what getaddrinfo runs, and fails on as a UnicodeError
+    except UnicodeError:
+        raise _invalid(problem) from None
 
 
 def non_public_kind(address: IPAddress) -> str | None:
@@ -48,8 +109,8 @@ def non_public_kind(address: IPAddress) -> str | None:
     return None if address.is_global else "non-public"
 
 
-async def resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address ``host`` stands for: itself if it is one, else what DNS answers."""
+async def resolve(host: str, port: int, shown_as: str | None = None) -> list[IPAddress]:
+    """Every address ``host`` (ASCII) stands for: itself if it is one, else what DNS answers."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
@@ -58,8 +119,10 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
             found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, TimeoutError):
-        raise DomainError(ErrorCode.INVALID, f"The host {host!r} could not be resolved.") from None
+    except (OSError, TimeoutError, ValueError):  # ValueError: UnicodeError of the IDNA codec, NUL
+        raise DomainError(
+            ErrorCode.INVALID, f"The host {shown_as or host!r} could not be resolved."
+        ) from None
     # an IPv6 answer may carry a scope ("fe80::1%eth0"); the address is what comes before it
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
 
@@ -68,9 +131,8 @@ async def check_destination(url: str, allow_private: bool) -> str:
     """``url`` trimmed, once it is known to point at public addresses only (unless allowed)."""
     parts = parse_webhook_url(url)
     if not allow_private:
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        for address in await resolve(host, port):
+        host = parts.host
+        for address in await resolve(parts.ascii_host, parts.port, host):
             kind = non_public_kind(address)
             if kind is not None:
                 raise DomainError(

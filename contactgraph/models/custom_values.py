@@ -90,6 +90,8 @@ def validate_value(field: CustomField, value: Any) -> StoredValue:
                 return clean_url(value, schemes=("https",))
             except DomainError as error:
                 raise DomainError(ErrorCode.INVALID, f"Custom field {field.key!r}: {error.message}") from None
+            except ValueError:  # urlsplit on a broken [IPv6] host, e.g. https://[::1/
+                raise _invalid(field, "an https:// URL") from None
     raise _invalid(field, "nothing")  # pragma: no cover - every type is matched above
 
 

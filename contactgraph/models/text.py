@@ -1,4 +1,4 @@
-"""Validation of the plain values a record holds: names, text, email, URLs, colours."""
+"""Validation of the plain values a record holds: names, text, email, URLs, colours, yes/no."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from .errors import DomainError, ErrorCode
 NAME_MAX = 191
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TRUE = {"true", "yes", "y", "1", "x", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
 
 
 def clean_text(value: str, *, max_length: int, required: bool = False) -> str | None:
@@ -56,14 +58,14 @@ def clean_url(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> st
         return None
     if len(text) > 2048 or any(c.isspace() for c in text):
         raise DomainError(ErrorCode.INVALID, "Not a valid URL.")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6] host
+        raise DomainError(ErrorCode.INVALID, "Not a valid URL.") from None
     allowed = " or ".join(f"{s}://" for s in schemes)
     if parts.scheme.lower() not in schemes:
         raise DomainError(ErrorCode.INVALID, f"A URL must start with {allowed}.")
-    try:
-        host = parts.hostname
-    except ValueError:
-        host = None
     if not host or "." not in host.strip("."):
         raise DomainError(ErrorCode.INVALID, "A URL needs a host name such as example.com.")
     return text
@@ -74,3 +76,12 @@ def clean_color(value: str) -> str:
     if not _COLOR.match(text):
         raise DomainError(ErrorCode.INVALID, "A colour is written #rrggbb, e.g. #1e90ff.")
     return text.lower()
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().casefold()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise DomainError(ErrorCode.INVALID, f"{text!r} is not true or false (yes/no, 1/0).")

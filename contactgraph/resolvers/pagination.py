@@ -83,6 +83,8 @@ def decode_cursor(sort: SortKey, cursor: str, argument: str) -> tuple[Any, Pydan
             value = datetime.fromisoformat(value["t"])
         elif value is not None and not isinstance(value, str | int | float):
             raise ValueError
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError  # BSON holds 64-bit integers: a forged one would fail in the driver
         return value, PydanticObjectId(payload["i"])
     except (ValueError, KeyError, TypeError, InvalidId, binascii.Error, UnicodeDecodeError):
         raise invalid from None

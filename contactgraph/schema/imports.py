@@ -10,16 +10,18 @@ import strawberry
 from strawberry import Private
 from strawberry.file_uploads import Upload
 
+from ..access import forbidden, policy_of, rule_of
+from ..auth import renewed
 from ..ids import encode_id
 from ..loaders.context import Info
 from ..models import Agent as AgentDoc
 from ..models import ErrorCode, Permission
-from ..models.import_job import DuplicateKey, ImportState, OnDuplicate
+from ..models.import_job import DuplicateKey, ImportProblem, ImportState, OnDuplicate
 from ..models.import_job import ImportJob as ImportJobDoc
-from ..models.import_job import ImportRowError as ImportRowErrorDoc
 from ..resolvers import imports
 from .common import Node, UserError
 from .fields import mutation, query, subscription
+from .guards import api_error
 from .inputs import given
 
 IMPORT = Permission.CONTACT_IMPORT
@@ -81,13 +83,13 @@ class ImportRowError:
     message: str
 
     @classmethod
-    def from_doc(cls, doc: ImportRowErrorDoc) -> Self:
-        return cls(row=doc.row, column=doc.column, code=doc.code, message=doc.message)
+    def of(cls, row: int, problem: ImportProblem) -> Self:
+        return cls(row=row, column=problem.column, code=problem.code, message=problem.message)
 
 
 def _report_url(info: Info, job: ImportJobDoc) -> str | None:
     request = info.context.request
-    if not job.error_count or request is None:
+    if not (job.error_count or job.unreported_rows) or request is None:
         return None
     base = str(request.base_url)
     base = base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
@@ -107,6 +109,12 @@ class ImportJob(Node):
     started_at: datetime | None
     finished_at: datetime | None
     failure: str | None = strawberry.field(description="why a FAILED job stopped")
+    unreported_rows: int = strawberry.field(
+        description=(
+            "failed or skipped rows past the limit a job keeps (CONTACTGRAPH_IMPORT_MAX_ROW_ERRORS):"
+            " counted in failed and skippedDuplicates, left out of errors and the error report"
+        )
+    )
 
     @classmethod
     def from_doc(cls, doc: ImportJobDoc) -> Self:
@@ -123,16 +131,17 @@ class ImportJob(Node):
             started_at=doc.started_at,
             finished_at=doc.finished_at,
             failure=doc.failure,
+            unreported_rows=doc.unreported_rows,
         )
 
     @strawberry.field(
         description=(
-            "every failed or skipped row's problems, in file order; first defaults to 50 (at most 500),"
+            "every reported row's problems, in file order; first defaults to 50 (at most 500),"
             ' after is how many were read already, e.g. "50"'
         )
     )
     async def errors(self, first: int | None = None, after: str | None = None) -> list[ImportRowError]:
-        return [ImportRowError.from_doc(e) for e in await imports.job_errors(self.doc, first, after)]
+        return [ImportRowError.of(row, p) for row, p in await imports.job_errors(self.doc, first, after)]
 
     @strawberry.field(
         description="CSV of the failed and duplicate rows as they were, with a reason column (bearer token)"
@@ -166,7 +175,8 @@ class ImportMutation:
     @mutation(
         description=(
             "a CSV (GraphQL multipart request) imported in the background: the job comes back at once"
-        ))
+        )
+    )
     async def import_contacts(
         self, info: Info, file: Upload, options: ImportOptions | None = None
     ) -> ImportJobPayload:
@@ -187,9 +197,16 @@ class ImportSubscription:
         # A coroutine returning the stream, so that the guard runs when the client subscribes.
         caller, poll = info.context.caller, info.context.settings.import_poll_seconds
         job = await imports.visible_job(caller, job_id, "jobId")
-        return _progress(imports.job_progress(caller, job, poll))
+        return _progress(info, imports.job_progress(caller, job, poll))
 
 
-async def _progress(jobs: AsyncIterator[ImportJobDoc]) -> AsyncIterator[ImportJob]:
+async def _progress(info: Info, jobs: AsyncIterator[ImportJobDoc]) -> AsyncIterator[ImportJob]:
+    """The job's states, each told only while the subscriber's token may still read it."""
     async for job in jobs:
+        agent = await renewed(info.context)
+        if agent is None:
+            raise api_error("UNAUTHENTICATED", "The token of this subscription was revoked.")
+        rule = rule_of("importProgress")
+        if not rule.allows(agent.permissions) or not policy_of(agent).may_read_import_job(job):
+            raise forbidden(rule)
         yield ImportJob.from_doc(job)
