@@ -18,6 +18,7 @@ from .models import Agent, DomainError, ErrorCode, Permission
 
 VIEW = Permission.CONTACT_VIEW
 VIEW_OWN = Permission.CONTACT_VIEW_OWN
+VIEW_TEAM = Permission.CONTACT_VIEW_TEAM
 CREATE = Permission.CONTACT_CREATE
 EDIT = Permission.CONTACT_EDIT
 DELETE = Permission.CONTACT_DELETE
@@ -66,7 +67,7 @@ def noted(rule: Rule, note: str) -> Rule:
 JOBS = "one's own jobs; anyone's with CONTACT_VIEW too"
 TOKEN = Rule()
 ADMIN_KEY = Rule(admin=True)
-SEE = needs(VIEW, VIEW_OWN, scoped=True)  # what the caller may see of the contacts
+SEE = needs(VIEW, VIEW_TEAM, VIEW_OWN, scoped=True)  # what the caller may see of the contacts
 EDIT_SEEN = needs(EDIT, scoped=True)  # change contacts the caller may see
 
 
@@ -150,7 +151,7 @@ OPERATIONS: Mapping[str, Rule] = {
     "contactStatusChanged": SEE,
     "importProgress": needs(IMPORT, note=JOBS),
     # downloads
-    "GET /export/contacts.csv": needs(VIEW, VIEW_OWN, also=[EXPORT], scoped=True),
+    "GET /export/contacts.csv": needs(VIEW, VIEW_TEAM, VIEW_OWN, also=[EXPORT], scoped=True),
     "GET /export/custom-fields.csv": needs(EXPORT),
     "GET /imports/{job_id}/errors.csv": needs(IMPORT, note=JOBS),
 }
@@ -214,22 +215,37 @@ class Policy:
         return self.holds(VIEW)
 
     @property
+    def team(self) -> frozenset[ObjectId]:
+        """The lists whose contacts the caller sees besides its own (CONTACT_VIEW_TEAM)."""
+        if self.sees_all or not self.holds(VIEW_TEAM):
+            return frozenset()
+        return frozenset(self.agent.group_ids)
+
+    @property
     def own_agent_id(self) -> ObjectId | None:
-        """Set when the caller sees only the contacts assigned to it (everyone without CONTACT_VIEW)."""
+        """Set when the caller sees only some contacts: those assigned to it, and its team's."""
         return None if self.sees_all else self.agent.id
 
     def contact_filter(self) -> dict[str, Any]:
-        """The contacts the caller may see, as the query every read and write of contacts starts from."""
+        """The contacts the caller may see, as the query every read and write of contacts starts from.
+
+        Callers add conditions beside it (any key but ``$and``) or combine it under ``$and``.
+        """
         scope: dict[str, Any] = {"workspace_id": self.workspace_id}
-        if not self.sees_all:
+        if self.sees_all:
+            return scope
+        if self.team:
+            own = {"assigned_agent_id": self.agent.id}
+            scope["$and"] = [{"$or": [own, {"group_ids": {"$in": sorted(self.team)}}]}]
+        else:
             scope["assigned_agent_id"] = self.agent.id
         return scope
 
     def sees(self, contact: Mapping[str, Any]) -> bool:
         """Whether a stored contact (a document, or an event's snapshot of one) is in the caller's sight."""
-        if contact.get("workspace_id") != self.workspace_id:
-            return False
-        return self.sees_all or contact.get("assigned_agent_id") == self.agent.id
+        return contact.get("workspace_id") == self.workspace_id and in_sight(
+            contact, self.own_agent_id, self.team
+        )
 
     # ---------------------------------------------------------------- agents and jobs
 
@@ -249,6 +265,13 @@ class Policy:
         if not (self.holds(VIEW) and self.holds(IMPORT)):
             scope["agent_id"] = self.agent.id
         return scope
+
+
+def in_sight(contact: Mapping[str, Any], own_agent_id: ObjectId | None, team: frozenset[ObjectId]) -> bool:
+    """The sight rule on a stored contact: everyone's (no ``own_agent_id``), or its own and its team's."""
+    if own_agent_id is None or contact.get("assigned_agent_id") == own_agent_id:
+        return True
+    return not team.isdisjoint(contact.get("group_ids") or ())
 
 
 def policy_of(agent: Agent) -> Policy:

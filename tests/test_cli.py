@@ -22,7 +22,6 @@ CONTRACT_CHECK = Path(__file__).resolve().parents[2] / "shared" / "tools" / "con
 # missing: a type, ``Type.field``, ``Enum.VALUE``, or ``Type.field(argument)``.
 ISSUE_10_LISTS: frozenset[str] = frozenset(
     {
-        "Permission.CONTACT_VIEW_TEAM",
         "Group.agents",
         "Group.customFields",
         "Group.dispositions",

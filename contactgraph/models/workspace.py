@@ -19,6 +19,7 @@ from .contact import ContactType
 class Permission(StrEnum):
     CONTACT_VIEW = "CONTACT_VIEW"
     CONTACT_VIEW_OWN = "CONTACT_VIEW_OWN"
+    CONTACT_VIEW_TEAM = "CONTACT_VIEW_TEAM"
     CONTACT_CREATE = "CONTACT_CREATE"
     CONTACT_EDIT = "CONTACT_EDIT"
     CONTACT_DELETE = "CONTACT_DELETE"
@@ -50,11 +51,17 @@ class Agent(WorkspaceDocument):
     name: str
     email: str
     permissions: list[Permission]
+    # The lists (groups) the agent is assigned to: its team, whose contacts CONTACT_VIEW_TEAM sees.
+    # Kept here, not on the group, so that the access policy needs nothing but the agent.
+    group_ids: list[PydanticObjectId] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "agents"
-        indexes = [IndexModel([("workspace_id", ASCENDING), ("email", ASCENDING)], unique=True)]
+        indexes = [
+            IndexModel([("workspace_id", ASCENDING), ("email", ASCENDING)], unique=True),
+            IndexModel([("workspace_id", ASCENDING), ("group_ids", ASCENDING)]),
+        ]
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -8,7 +8,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from ..access import policy_of
+from ..access import in_sight, policy_of
 from ..events import Event, EventType
 from ..events.broker import Delivery, SubscriberOverflow
 from ..events.bus import current_broker
@@ -33,7 +33,8 @@ class StatusChangeFilter:
 
     workspace_id: ObjectId
     agent_id: ObjectId  # whose access changes the subscriber hears of, to re-check its sight
-    own_agent_id: ObjectId | None  # a view-own agent hears only of contacts then assigned to them
+    own_agent_id: ObjectId | None  # without CONTACT_VIEW: hears of contacts then assigned to them,
+    team: frozenset[ObjectId] = frozenset()  # or then in one of these lists (CONTACT_VIEW_TEAM)
     status_ids: frozenset[ObjectId] | None = None
     group_ids: frozenset[ObjectId] | None = None
     contact_ids: frozenset[ObjectId] | None = None
@@ -50,6 +51,7 @@ class StatusChangeFilter:
             workspace_id=agent.workspace_id,
             agent_id=agent.id,  # type: ignore[arg-type]
             own_agent_id=policy_of(agent).own_agent_id,
+            team=policy_of(agent).team,
             status_ids=_ids("Status", status_ids, "statusIds"),
             group_ids=_ids("Group", group_ids, "groupIds"),
             contact_ids=_ids("Contact", contact_ids, "contactIds"),
@@ -57,12 +59,13 @@ class StatusChangeFilter:
 
     def rescoped(self, agent: Agent) -> StatusChangeFilter:
         """The same subscription for the agent as it is now."""
-        return replace(self, own_agent_id=policy_of(agent).own_agent_id)
+        policy = policy_of(agent)
+        return replace(self, own_agent_id=policy.own_agent_id, team=policy.team)
 
     @property
-    def scope(self) -> tuple[ObjectId, ObjectId | None]:
-        """What decides which contacts the subscriber may see: the workspace, and a view-own agent."""
-        return self.workspace_id, self.own_agent_id
+    def scope(self) -> tuple[ObjectId, ObjectId | None, frozenset[ObjectId]]:
+        """What decides which contacts the subscriber may see: the workspace, its agent and team."""
+        return self.workspace_id, self.own_agent_id, self.team
 
     def accepts(self, event: Event) -> bool:
         if event.workspace_id != self.workspace_id:
@@ -73,7 +76,7 @@ class StatusChangeFilter:
             return False
         contact: dict[str, Any] = event.data.get("contact") or {}
         return (
-            (self.own_agent_id is None or contact.get("assigned_agent_id") == self.own_agent_id)
+            in_sight(contact, self.own_agent_id, self.team)
             and (self.status_ids is None or event.to_status_id in self.status_ids)
             and (self.group_ids is None or not self.group_ids.isdisjoint(contact.get("group_ids") or ()))
             and (self.contact_ids is None or event.contact_id in self.contact_ids)
