@@ -1,4 +1,4 @@
-"""Contacts and custom-field definitions as CSV that spreadsheets open cleanly, streamed in batches.
+"""Contacts as CSV that spreadsheets open cleanly, streamed in batches.
 
 UTF-8 with a byte-order mark (so Excel reads accents and non-Latin names right), one
 header row, and text a spreadsheet would run as a formula prefixed with a quote.
@@ -11,13 +11,14 @@ import io
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, get_origin
 
 from beanie import PydanticObjectId
 
 from ..ids import encode_id
 from ..models import Agent, Contact, CustomField, CustomFieldType, Group, Source, Status
 from ..models.base import format_datetime
+from ..models.contact import ContactField, Flag, Kind, flagged
 from .mapping import CUSTOM_PREFIX
 
 BOM = "\ufeff"
@@ -64,7 +65,13 @@ class ExportNames:
         )
 
 
-_TEXT_FIELDS = ("company", "website", "description", "country", "city", "state", "zip", "address")
+Cell = Callable[[dict[str, Any]], str]
+# The contact's columns, in table order; then a ``customFields.<key>`` column per custom field.
+_COLUMNS = [f for f in flagged(Flag.EXPORT) if f.kind is not Kind.CUSTOM]
+
+
+def _text(value: Any) -> str:
+    return neutralised(_plain(value))
 
 
 class ContactRows:
@@ -72,52 +79,47 @@ class ContactRows:
 
     def __init__(self, names: ExportNames) -> None:
         self.names = names
+        self._cells = [self._cell(f) for f in _COLUMNS]
 
     @property
     def header(self) -> list[str]:
-        return [
-            "id",
-            "firstname",
-            "lastname",
-            "phone",
-            "otherPhones",
-            "email",
-            "type",
-            "status",
-            "source",
-            "groups",
-            "assignedAgent",
-            *_TEXT_FIELDS,
-            "optedOut",
-            "optedOutAt",
-            "createdAt",
-            "updatedAt",
-            *(CUSTOM_PREFIX + f.key for f in self.names.fields),
-        ]
+        return [*(f.csv_name for f in _COLUMNS), *(CUSTOM_PREFIX + f.key for f in self.names.fields)]
 
     def row(self, doc: dict[str, Any]) -> list[str]:
-        text: Callable[[Any], str] = lambda value: neutralised(_plain(value))  # noqa: E731
-        names = self.names
         values = {item["field_id"]: item["value"] for item in doc.get("custom_values") or []}
         return [
-            encode_id("Contact", doc["_id"]),
-            text(doc.get("firstname")),
-            text(doc.get("lastname")),
-            doc["phone"],
-            "; ".join(doc.get("other_phones") or []),
-            text(doc.get("email")),
-            _plain(doc.get("type")),
-            text(names.statuses.get(doc.get("status_id"))),  # type: ignore[arg-type]
-            text(names.sources.get(doc.get("source_id"))),  # type: ignore[arg-type]
-            text("; ".join(names.groups[g] for g in doc.get("group_ids") or [] if g in names.groups)),
-            text(names.agents.get(doc.get("assigned_agent_id"))),  # type: ignore[arg-type]
-            *(text(doc.get(name)) for name in _TEXT_FIELDS),
-            _plain(bool(doc.get("opted_out"))),
-            _plain(doc.get("opted_out_at")),
-            _plain(doc.get("created_at")),
-            _plain(doc.get("updated_at")),
-            *(self._custom(f, values.get(f.id)) for f in names.fields),
+            *(cell(doc) for cell in self._cells),
+            *(self._custom(f, values.get(f.id)) for f in self.names.fields),
         ]
+
+    def _cell(self, field: ContactField) -> Cell:
+        """How a stored contact's ``field`` is written: names for references, phones as they are."""
+        name = field.attribute
+        many = get_origin(Contact.model_fields[name].annotation) is list
+        if field.kind is Kind.ID:
+            return lambda doc: encode_id("Contact", doc["_id"])
+        if field.kind is Kind.PHONE:
+            return (lambda doc: "; ".join(doc.get(name) or [])) if many else (lambda doc: doc[name])
+        if field.kind is Kind.REF:
+            known = self._names_of(field)
+            if many:
+                return lambda doc: _text("; ".join(known[i] for i in doc.get(name) or [] if i in known))
+            return lambda doc: _text(known.get(doc.get(name)))
+        if field.kind is Kind.BOOL:
+            return lambda doc: _plain(bool(doc.get(name)))
+        if field.kind is Kind.TEXT:
+            return lambda doc: _text(doc.get(name))
+        return lambda doc: _plain(doc.get(name))
+
+    def _names_of(self, field: ContactField) -> dict[Any, str]:
+        names = self.names
+        by_ref = {
+            "ContactStatus": names.statuses,
+            "ContactSource": names.sources,
+            "Group": names.groups,
+            "Agent": names.agents,
+        }
+        return by_ref[field.ref or ""]
 
     @staticmethod
     def _custom(definition: CustomField, value: Any) -> str:
@@ -161,24 +163,3 @@ async def contacts_csv(
     yield out.write([rows.header])
     async for docs in contact_batches(query, BATCH):
         yield out.write(rows.row(doc) for doc in docs)
-
-
-async def custom_fields_csv(workspace_id: PydanticObjectId, delimiter: str = ",") -> AsyncIterator[bytes]:
-    out = CsvChunks(delimiter)
-    fields = await CustomField.in_workspace(workspace_id)
-    yield out.write(
-        [
-            ["key", "label", "type", "options", "required", "position"],
-            *(
-                [
-                    f.key,
-                    neutralised(f.label),
-                    f.type.value,
-                    neutralised("; ".join(f.options)),
-                    _plain(f.required),
-                    str(f.position),
-                ]
-                for f in fields
-            ),
-        ]
-    )

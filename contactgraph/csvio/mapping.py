@@ -7,62 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..models import CustomField, ErrorCode, Errors
+from ..models.contact import Flag, Kind, flagged
 from ..models.import_job import ColumnTarget
 
 CUSTOM_PREFIX = "customFields."
 
-# Contact fields an import fills, by the names the API gives them.
-FIELDS = (
-    "firstname",
-    "lastname",
-    "phone",
-    "email",
-    "type",
-    "status",
-    "source",
-    "groups",
-    "company",
-    "website",
-    "description",
-    "country",
-    "city",
-    "state",
-    "zip",
-    "address",
-    "optedOut",
-)
-
-_ALIASES = {
-    "firstname": ("first name", "first", "given name", "forename"),
-    "lastname": ("last name", "last", "surname", "family name"),
-    "phone": (
-        "phone number",
-        "mobile",
-        "mobile phone",
-        "mobile number",
-        "cell",
-        "cell phone",
-        "telephone",
-        "tel",
-        "whatsapp",
-        "whatsapp number",
-        "wa id",
-        "msisdn",
-    ),
-    "email": ("e-mail", "email address", "e-mail address", "mail"),
-    "type": ("contact type",),
-    "status": ("status name", "stage"),
-    "source": ("source name", "lead source"),
-    "groups": ("group", "group names", "lists", "list"),
-    "company": ("company name", "organization", "organisation", "org"),
-    "website": ("web site", "web", "url", "homepage"),
-    "description": ("notes", "note", "comment", "comments"),
-    "city": ("town",),
-    "state": ("province", "region"),
-    "zip": ("zip code", "postal code", "postcode", "postal"),
-    "address": ("street", "street address", "address line 1", "address1"),
-    "optedOut": ("opted out", "opt out", "unsubscribed"),
-}
+# The contact fields an import fills, by their CSV column names, and the other names a header may give them.
+_IMPORTED = [f for f in flagged(Flag.IMPORT) if f.kind is not Kind.CUSTOM]
+FIELDS = tuple(f.csv_name for f in _IMPORTED)
 
 
 def folded(name: str) -> str:
@@ -71,7 +23,7 @@ def folded(name: str) -> str:
 
 
 _BY_NAME = {folded(f): f for f in FIELDS} | {
-    folded(alias): field for field, aliases in _ALIASES.items() for alias in aliases
+    folded(alias): f.csv_name for f in _IMPORTED for alias in f.aliases
 }
 
 

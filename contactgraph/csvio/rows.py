@@ -8,33 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from beanie import PydanticObjectId
 
 from ..models import (
     Contact,
-    ContactType,
     CustomField,
     CustomFieldType,
     CustomValue,
     DomainError,
     ErrorCode,
     Group,
-    SearchKeys,
     Source,
     Status,
-    utcnow,
 )
+from ..models.contact import BY_STORED, TEXT_LIMITS, Flag, Kind, derive, flagged
 from ..models.custom_values import StoredValue, coerce_value
 from ..models.import_job import ImportPlan
 from ..models.library import name_key
 from ..models.phones import normalize_phone
-from ..models.text import clean_name, clean_text, clean_url, normalize_email
+from ..models.text import clean_text
 from .mapping import custom_key
 
-_TRUE = {"true", "yes", "y", "1", "x", "on"}
-_FALSE = {"false", "no", "n", "0", "off"}
+# The contact fields an import fills, by column name, and those a new contact cannot do without.
+_IMPORTED = {f.csv_name: f for f in flagged(Flag.IMPORT) if f.kind is not Kind.CUSTOM}
+_NEEDED = [f for f in _IMPORTED.values() if Contact.model_fields[f.attribute].is_required()]
 _FORMULA_START = ("=", "+", "-", "@")
 
 
@@ -96,15 +96,6 @@ def plain_text(cell: str) -> str:
     return cell
 
 
-def parse_bool(text: str) -> bool:
-    value = text.strip().casefold()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise DomainError(ErrorCode.INVALID, f"{text!r} is not true or false (yes/no, 1/0).")
-
-
 def custom_value(definition: CustomField, text: str) -> StoredValue:
     """A cell's text as the value its custom field stores, read and checked as a bot's text is.
 
@@ -123,23 +114,19 @@ class RowReader:
         header: Sequence[str],
         plan: ImportPlan,
         library: Library,
-        text_limits: Mapping[str, int],
+        text_limits: Mapping[str, int] = TEXT_LIMITS,
     ) -> None:
+        """``text_limits``: the longest value of each free-text field, by stored name."""
         self.header = list(header)
         self.plan = plan
         self.library = library
         self.columns = {t.field: t.column for t in plan.columns}
-        self._text_limits = text_limits
         self._parsers: dict[str, Callable[[str], Any]] = {
-            "firstname": clean_name,
-            "lastname": clean_name,
-            "phone": lambda text: normalize_phone(text, plan.default_region),
-            "email": normalize_email,
-            "website": clean_url,
-            "type": self._type,
-            "optedOut": parse_bool,
-            **{name: self._text(limit) for name, limit in text_limits.items()},
+            name: f.cleaned for name, f in _IMPORTED.items() if f.clean is not None
         }
+        self._parsers["phone"] = lambda text: normalize_phone(text, plan.default_region)
+        for name, limit in text_limits.items():
+            self._parsers[BY_STORED[name].csv_name] = partial(clean_text, max_length=limit)
 
     def column_name(self, target: str) -> str | None:
         index = self.columns.get(target)
@@ -165,23 +152,12 @@ class RowReader:
         if key is not None:
             definition = self.library.fields[key]
             row.custom[definition.id] = custom_value(definition, text)  # type: ignore[index]
-        elif target in ("status", "source"):
-            row.values[f"{target}_id"] = self._entry(target, text)
         elif target == "groups":
             row.group_ids.extend(g for g in self._groups(text) if g not in row.group_ids)
-        elif target == "optedOut":
-            row.values["opted_out"] = parse_bool(text)
+        elif target in ("status", "source"):
+            row.values[_IMPORTED[target].attribute] = self._entry(target, text)
         else:
-            row.values[target] = self._parsers[target](text)
-
-    def _text(self, limit: int) -> Callable[[str], str | None]:
-        return lambda text: clean_text(text, max_length=limit)
-
-    def _type(self, text: str) -> ContactType:
-        try:
-            return ContactType(text.strip().upper())
-        except ValueError:
-            raise DomainError(ErrorCode.INVALID, "type is LEAD, CUSTOMER or GUEST.") from None
+            row.values[_IMPORTED[target].attribute] = self._parsers[target](text)
 
     def _entry(self, kind: str, text: str) -> PydanticObjectId:
         """A status or source by name; an unknown name takes the default when the options give one."""
@@ -217,16 +193,12 @@ class RowReader:
         values.setdefault("source_id", self.plan.default_source_id)
         missing = [
             RowProblem(
-                self.column_name(target), ErrorCode.REQUIRED, f"{target} is required for a new contact."
+                self.column_name(f.csv_name),
+                ErrorCode.REQUIRED,
+                f"{f.csv_name} is required for a new contact.",
             )
-            for target, name in (
-                ("firstname", "firstname"),
-                ("lastname", "lastname"),
-                ("phone", "phone"),
-                ("status", "status_id"),
-                ("source", "source_id"),
-            )
-            if values.get(name) is None
+            for f in _NEEDED
+            if values.get(f.attribute) is None
         ]
         missing += [
             RowProblem(
@@ -239,30 +211,17 @@ class RowReader:
         ]
         if missing:
             return missing
-        if values.get("opted_out"):
-            values["opted_out_at"] = utcnow()
-        return Contact(
-            workspace_id=workspace_id,
+        return Contact.new(
+            workspace_id,
             **values,
             group_ids=row.group_ids,
             custom_values=[CustomValue(field_id=k, value=v) for k, v in row.custom.items()],
-            keys=SearchKeys.of(values["firstname"], values["lastname"]),
         )
 
     def changes(self, before: Contact, row: ParsedRow) -> dict[str, Any]:
-        """What a row changes in an existing contact: its non-empty values that differ."""
-        changes = {k: v for k, v in row.values.items() if getattr(before, k) != v}
-        groups = [*before.group_ids, *(g for g in row.group_ids if g not in before.group_ids)]
-        if groups != before.group_ids:
-            changes["group_ids"] = groups
+        """What a row changes in an existing contact (its non-empty values that differ), as stored."""
+        changes = dict(row.values)
+        changes["group_ids"] = [*before.group_ids, *(g for g in row.group_ids if g not in before.group_ids)]
         if row.custom:
-            merged = Contact.merge_values(before.custom_values, row.custom)
-            if merged != before.custom_values:
-                changes["custom_values"] = [item.model_dump() for item in merged]
-        if "opted_out" in changes:
-            changes["opted_out_at"] = utcnow() if changes["opted_out"] else None
-        if {"firstname", "lastname"} & changes.keys():
-            first = changes.get("firstname", before.firstname)
-            last = changes.get("lastname", before.lastname)
-            changes["keys"] = SearchKeys.of(first, last).model_dump()
-        return changes
+            changes["custom_values"] = Contact.merge_values(before.custom_values, row.custom)
+        return derive(before, changes)

@@ -15,6 +15,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from ..models import Agent, Contact, WorkspaceDocument, utcnow
 from ..models.base import Session
+from ..models.contact import Flag, flagged
 
 
 class EventType(StrEnum):
@@ -30,7 +31,7 @@ class EventType(StrEnum):
 
 
 # What a contact.updated event does not report as a change of its own.
-_DERIVED = {"updated_at", "keys", "status_changed_at", "opted_out_at"}
+_DERIVED = {f.attribute for f in flagged(Flag.DERIVED)}
 
 
 class Event(WorkspaceDocument):

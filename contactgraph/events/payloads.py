@@ -8,7 +8,7 @@ Statuses and custom-field keys are read when the delivery is made.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from beanie import PydanticObjectId
@@ -16,13 +16,20 @@ from beanie import PydanticObjectId
 from ..ids import encode_id
 from ..models import Contact, CustomField, Status
 from ..models.base import format_datetime
+from ..models.contact import BY_STORED, ContactField, Flag, Kind, flagged
 from ..models.custom_values import value_to_json
 from ..models.phones import wa_id
 from .outbox import Event, EventType
 
 D = TypeVar("D", Status, CustomField)
 
-_API_NAMES = {"custom_values": "customFields"}
+_WEBHOOK = flagged(Flag.WEBHOOK)
+
+# Shown in a webhook's contact though not stored: computed from the stored fields.
+_SHOWN: dict[str, Callable[[Contact], Any]] = {
+    "fullName": lambda c: f"{c.firstname} {c.lastname}",
+    "waId": lambda c: wa_id(c.phone),
+}
 
 
 def _gid(kind: str, oid: PydanticObjectId | None) -> str | None:
@@ -35,47 +42,40 @@ def _when(moment: Any) -> str | None:
 
 def api_name(field: str) -> str:
     """A stored field's name as the API spells it (``status_id`` → ``statusId``)."""
-    if field in _API_NAMES:
-        return _API_NAMES[field]
-    head, *rest = field.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+    known = BY_STORED.get(field)
+    return known.api if known is not None else field
 
 
 def contact_json(contact: Contact, fields: dict[Any, CustomField]) -> dict[str, Any]:
+    return {f.api: _json(f, contact, fields) for f in _WEBHOOK}
+
+
+def _json(field: ContactField, contact: Contact, fields: dict[Any, CustomField]) -> Any:
+    if field.kind is Kind.SHOWN:
+        return _SHOWN[field.api](contact)
+    if field.kind is Kind.CUSTOM:
+        return _custom_json(contact, fields)
+    value = getattr(contact, field.attribute)
+    if field.kind is Kind.ID:
+        return _gid("Contact", value)
+    if field.kind is Kind.REF:
+        assert field.ref is not None
+        return [_gid(field.ref, v) for v in value] if isinstance(value, list) else _gid(field.ref, value)
+    if field.kind is Kind.TIME:
+        return _when(value)
+    if field.kind is Kind.ENUM:
+        return value.value
+    return list(value) if isinstance(value, list) else value
+
+
+def _custom_json(contact: Contact, fields: dict[Any, CustomField]) -> dict[str, Any]:
+    """Live custom fields' values by key."""
     custom = {}
     for item in contact.custom_values:
         field = fields.get(item.field_id)
         if field is not None and field.workspace_id == contact.workspace_id and field.live:
             custom[field.key] = value_to_json(item.value)
-    return {
-        "id": _gid("Contact", contact.id),
-        "firstname": contact.firstname,
-        "lastname": contact.lastname,
-        "fullName": f"{contact.firstname} {contact.lastname}",
-        "phone": contact.phone,
-        "waId": wa_id(contact.phone),
-        "otherPhones": list(contact.other_phones),
-        "email": contact.email,
-        "type": contact.type.value,
-        "statusId": _gid("ContactStatus", contact.status_id),
-        "sourceId": _gid("ContactSource", contact.source_id),
-        "groupIds": [_gid("Group", g) for g in contact.group_ids],
-        "assignedAgentId": _gid("Agent", contact.assigned_agent_id),
-        "company": contact.company,
-        "website": contact.website,
-        "description": contact.description,
-        "country": contact.country,
-        "city": contact.city,
-        "state": contact.state,
-        "zip": contact.zip,
-        "address": contact.address,
-        "customFields": custom,
-        "optedOut": contact.opted_out,
-        "optedOutAt": _when(contact.opted_out_at),
-        "statusChangedAt": _when(contact.status_changed_at),
-        "createdAt": _when(contact.created_at),
-        "updatedAt": _when(contact.updated_at),
-    }
+    return custom
 
 
 def status_json(event: Event, oid: PydanticObjectId | None, statuses: dict[Any, Status]) -> Any:

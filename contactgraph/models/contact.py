@@ -1,7 +1,15 @@
-"""The contact record, its indexes, and the rules that belong to one contact."""
+"""The contact record, its field table, its indexes, and the rules that belong to one contact.
+
+``CONTACT_FIELDS`` declares every field once: its API name, stored name, what it holds,
+how a given text is cleaned, and where it takes part (input, merge, copy, CSV export and
+import, webhooks). Those surfaces read their field lists from it; ``derive`` computes
+the values a change implies, for every writer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -12,12 +20,22 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from .base import WorkspaceDocument, utcnow
 from .custom_values import StoredValue
+from .errors import DomainError, ErrorCode
+from .phones import normalize_phone
+from .text import clean_name, clean_text, clean_url, normalize_email, parse_bool
 
 
 class ContactType(StrEnum):
     LEAD = "LEAD"
     CUSTOMER = "CUSTOMER"
     GUEST = "GUEST"
+
+
+def parse_type(text: str) -> ContactType:
+    try:
+        return ContactType(text.strip().upper())
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID, "type is LEAD, CUSTOMER or GUEST.") from None
 
 
 class CustomValue(BaseModel):
@@ -43,16 +61,139 @@ class SearchKeys(BaseModel):
         )
 
 
+# ---------------------------------------------------------------- the field table
+
+
+class Kind(StrEnum):
+    """What a field holds, which decides how JSON and CSV show it."""
+
+    ID = "id"  # the contact's own id
+    TEXT = "text"  # text people type: neutralised in CSV
+    PHONE = "phone"  # E.164 numbers, one or a list, shown as they are
+    ENUM = "enum"
+    REF = "ref"  # ids of ``ref`` records, one or a list: global ids in JSON, names in CSV
+    BOOL = "bool"
+    TIME = "time"
+    CUSTOM = "custom"  # custom values: by key in JSON, a ``customFields.<key>`` column each in CSV
+    SHOWN = "shown"  # computed from other fields where it is shown, never stored
+    INTERNAL = "internal"  # kept for the server's own use
+
+
+class Flag(StrEnum):
+    """Where a field takes part."""
+
+    INPUT = "input"  # ContactInput and ContactPatch take it (plain values through ``clean``)
+    REQUIRED = "required"  # never cleared: a null for it is REQUIRED
+    DERIVED = "derived"  # ``derive`` computes it; never reported as a change of its own
+    MERGE = "merge"  # a merge choice may name it; an empty primary takes the secondary's
+    COPY = "copy"  # duplicateContact copies it
+    EXPORT = "export"  # a CSV export column
+    IMPORT = "import"  # a CSV import fills it, from its column or one of its aliases
+    WEBHOOK = "webhook"  # in the contact a webhook receives
+
+
+@dataclass(frozen=True)
+class ContactField:
+    api: str  # as the API spells it: inputs, merge choices, webhook payloads, changed fields
+    stored: str | None  # the document's attribute; None for a SHOWN field
+    kind: Kind
+    flags: frozenset[Flag]
+    clean: Callable[..., Any] | None = None  # a given text to its stored value (DomainError if invalid)
+    limit: int | None = None  # the longest text ``clean`` takes
+    ref: str | None = None  # the node type a REF field names
+    column: str | None = None  # its CSV column, when not its API name
+    aliases: tuple[str, ...] = ()  # other header names an import reads it from
+
+    def has(self, flag: Flag) -> bool:
+        return flag in self.flags
+
+    @property
+    def csv_name(self) -> str:
+        return self.column or self.api
+
+    @property
+    def attribute(self) -> str:
+        assert self.stored is not None, self.api
+        return self.stored
+
+    def cleaned(self, text: str) -> Any:
+        """``text`` as stored; a ``DomainError`` says what is wrong with it."""
+        assert self.clean is not None, self.api
+        return self.clean(text) if self.limit is None else self.clean(text, max_length=self.limit)
+
+
+def _field(api: str, stored: str | None, kind: Kind, flags: str, **more: Any) -> ContactField:
+    return ContactField(api, stored, kind, frozenset(Flag(f) for f in flags.split()), **more)
+
+
+# fmt: off
+CONTACT_FIELDS: tuple[ContactField, ...] = (
+    # API name, stored name, kind, flags; then cleaner and limit, node type, CSV column and aliases
+    _field("id", "id", Kind.ID, "export webhook"),
+    _field("firstname", "firstname", Kind.TEXT, "input required merge copy export import webhook",
+           clean=clean_name, aliases=("first name", "first", "given name", "forename")),
+    _field("lastname", "lastname", Kind.TEXT, "input required merge copy export import webhook",
+           clean=clean_name, aliases=("last name", "last", "surname", "family name")),
+    _field("fullName", None, Kind.SHOWN, "webhook"),
+    _field("phone", "phone", Kind.PHONE, "input required export import webhook", clean=normalize_phone,
+           aliases=("phone number", "mobile", "mobile phone", "mobile number", "cell", "cell phone",
+                    "telephone", "tel", "whatsapp", "whatsapp number", "wa id", "msisdn")),
+    _field("waId", None, Kind.SHOWN, "webhook"),
+    _field("otherPhones", "other_phones", Kind.PHONE, "export webhook"),
+    _field("email", "email", Kind.TEXT, "input merge export import webhook", clean=normalize_email,
+           aliases=("e-mail", "email address", "e-mail address", "mail")),
+    _field("type", "type", Kind.ENUM, "input required merge copy export import webhook", clean=parse_type,
+           aliases=("contact type",)),
+    _field("statusId", "status_id", Kind.REF, "input required merge copy export import webhook",
+           ref="ContactStatus", column="status", aliases=("status name", "stage")),
+    _field("sourceId", "source_id", Kind.REF, "input required merge copy export import webhook",
+           ref="ContactSource", column="source", aliases=("source name", "lead source")),
+    _field("groupIds", "group_ids", Kind.REF, "input copy export import webhook",
+           ref="Group", column="groups", aliases=("group", "group names", "lists", "list")),
+    _field("assignedAgentId", "assigned_agent_id", Kind.REF, "input merge copy export webhook",
+           ref="Agent", column="assignedAgent"),
+    _field("company", "company", Kind.TEXT, "input merge copy export import webhook",
+           clean=clean_text, limit=191, aliases=("company name", "organization", "organisation", "org")),
+    _field("website", "website", Kind.TEXT, "input merge export import webhook",
+           clean=clean_url, aliases=("web site", "web", "url", "homepage")),
+    _field("description", "description", Kind.TEXT, "input merge export import webhook",
+           clean=clean_text, limit=10_000, aliases=("notes", "note", "comment", "comments")),
+    _field("country", "country", Kind.TEXT, "input merge copy export import webhook",
+           clean=clean_text, limit=100),
+    _field("city", "city", Kind.TEXT, "input merge copy export import webhook",
+           clean=clean_text, limit=191, aliases=("town",)),
+    _field("state", "state", Kind.TEXT, "input merge copy export import webhook",
+           clean=clean_text, limit=191, aliases=("province", "region")),
+    _field("zip", "zip", Kind.TEXT, "input merge copy export import webhook",
+           clean=clean_text, limit=32, aliases=("zip code", "postal code", "postcode", "postal")),
+    _field("address", "address", Kind.TEXT, "input merge copy export import webhook",
+           clean=clean_text, limit=500, aliases=("street", "street address", "address line 1", "address1")),
+    _field("customFields", "custom_values", Kind.CUSTOM, "input copy export import webhook"),
+    _field("optedOut", "opted_out", Kind.BOOL, "copy export import webhook", clean=parse_bool,
+           aliases=("opted out", "opt out", "unsubscribed")),
+    _field("optedOutAt", "opted_out_at", Kind.TIME, "derived copy export webhook"),
+    _field("statusChangedAt", "status_changed_at", Kind.TIME, "derived webhook"),
+    _field("createdAt", "created_at", Kind.TIME, "export webhook"),
+    _field("updatedAt", "updated_at", Kind.TIME, "derived export webhook"),
+    _field("mergedIds", "merged_ids", Kind.REF, "", ref="Contact"),
+    _field("keys", "keys", Kind.INTERNAL, "derived"),
+    _field("writeId", "write_id", Kind.INTERNAL, ""),
+)
+# fmt: on
+
+BY_STORED = {f.stored: f for f in CONTACT_FIELDS if f.stored is not None}
+
+
+def flagged(flag: Flag) -> tuple[ContactField, ...]:
+    """The fields with ``flag``, in table order."""
+    return tuple(f for f in CONTACT_FIELDS if f.has(flag))
+
+
 # The longest value each free-text field of a contact takes.
-TEXT_LIMITS = {
-    "company": 191,
-    "description": 10_000,
-    "country": 100,
-    "city": 191,
-    "state": 191,
-    "zip": 32,
-    "address": 500,
-}
+TEXT_LIMITS = {f.attribute: f.limit for f in CONTACT_FIELDS if f.clean is clean_text and f.limit}
+
+
+# ---------------------------------------------------------------- the document
 
 
 def _index(*keys: tuple[str, int], **options: Any) -> IndexModel:
@@ -86,6 +227,8 @@ class Contact(WorkspaceDocument):
     updated_at: datetime = Field(default_factory=utcnow)
     merged_ids: list[PydanticObjectId] = Field(default_factory=list)
     keys: SearchKeys
+    # the last bulk patch that wrote it, so that one can tell which of its guarded writes matched
+    write_id: PydanticObjectId | None = Field(default=None, exclude=True)
 
     class Settings:
         name = "contacts"
@@ -111,6 +254,11 @@ class Contact(WorkspaceDocument):
             _index(("merged_ids", ASCENDING)),
         ]
 
+    @classmethod
+    def new(cls, workspace_id: PydanticObjectId, **values: Any) -> Contact:
+        """A new contact of ``values`` (as stored), with the values they imply."""
+        return cls(workspace_id=workspace_id, **derive(None, values, at=utcnow()))
+
     def value_of(self, field_id: PydanticObjectId) -> StoredValue:
         for item in self.custom_values:
             if item.field_id == field_id:
@@ -125,3 +273,36 @@ class Contact(WorkspaceDocument):
         merged = {item.field_id: item.value for item in current}
         merged.update(changes)
         return [CustomValue(field_id=k, value=v) for k, v in merged.items() if v is not None]
+
+
+def derive(before: Contact | None, changes: Mapping[str, Any], at: datetime | None = None) -> dict[str, Any]:
+    """``changes`` to ``before`` (None: the values of a new contact) as stored, with what they imply.
+
+    Values ``before`` holds already are dropped (nothing left: ``{}``). Names give the
+    search keys; opting out or back in sets ``opted_out_at`` unless given; custom values
+    (``CustomValue`` or dicts) are stored as dicts. ``at``, the moment of a write, is
+    then its ``updated_at`` and a status change's ``status_changed_at`` (a new contact's
+    ``created_at`` too). Deriving derived changes again gives them back.
+    """
+    values = dict(changes)
+    if "custom_values" in values:
+        values["custom_values"] = [CustomValue.model_validate(v) for v in values["custom_values"]]
+    if before is not None:
+        values = {k: v for k, v in values.items() if getattr(before, k) != v}
+        if not values:
+            return {}
+    if before is None or {"firstname", "lastname"} & values.keys():
+        first = values.get("firstname", before.firstname if before else "")
+        last = values.get("lastname", before.lastname if before else "")
+        values["keys"] = SearchKeys.of(first, last).model_dump()
+    if "opted_out" in values and "opted_out_at" not in changes:
+        values["opted_out_at"] = (at or utcnow()) if values["opted_out"] else None
+    if "custom_values" in values:
+        values["custom_values"] = [item.model_dump() for item in values["custom_values"]]
+    if at is not None:
+        stamps = ["created_at", "updated_at", "status_changed_at"] if before is None else ["updated_at"]
+        if before is not None and "status_id" in values:
+            stamps.append("status_changed_at")
+        for name in stamps:
+            values.setdefault(name, at)
+    return values

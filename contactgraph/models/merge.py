@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from pymongo import ASCENDING, IndexModel
 
 from .base import WorkspaceDocument, utcnow
-from .contact import Contact, SearchKeys
+from .contact import Contact, Flag, derive, flagged
 
 
 class MergeSide(StrEnum):
@@ -19,41 +19,10 @@ class MergeSide(StrEnum):
     SECONDARY = "SECONDARY"
 
 
-# The fields a choice may name (as the API spells them), and what they are stored as.
-CHOOSABLE = {
-    "firstname": "firstname",
-    "lastname": "lastname",
-    "email": "email",
-    "type": "type",
-    "statusId": "status_id",
-    "sourceId": "source_id",
-    "assignedAgentId": "assigned_agent_id",
-    "company": "company",
-    "website": "website",
-    "description": "description",
-    "country": "country",
-    "city": "city",
-    "state": "state",
-    "zip": "zip",
-    "address": "address",
-}
+# The fields a choice may name (as the API spells them), and what they are stored as. An
+# empty primary takes them from the secondary (status, source and type are never empty).
+CHOOSABLE = {f.api: f.attribute for f in flagged(Flag.MERGE)}
 CUSTOM_PREFIX = "customFields."
-
-# The fields an empty primary takes from the secondary (status, source and type are never empty).
-_FILLED = [
-    "firstname",
-    "lastname",
-    "email",
-    "assigned_agent_id",
-    "company",
-    "website",
-    "description",
-    "country",
-    "city",
-    "state",
-    "zip",
-    "address",
-]
 
 
 class Choices(BaseModel):
@@ -64,7 +33,7 @@ class Choices(BaseModel):
 
 
 def merged_changes(primary: Contact, secondary: Contact, choices: Choices) -> dict[str, Any]:
-    """The changes (as stored) that merge ``secondary`` into ``primary``.
+    """The changes (as stored, with what they imply) that merge ``secondary`` into ``primary``.
 
     The primary's values win and its empty fields are filled from the secondary;
     ``choices`` take a field from one side whatever it holds. Groups and custom values
@@ -72,7 +41,7 @@ def merged_changes(primary: Contact, secondary: Contact, choices: Choices) -> di
     phones, and the contact is opted out if either was.
     """
     result: dict[str, Any] = {}
-    for name in _FILLED:
+    for name in CHOOSABLE.values():
         if _empty(getattr(primary, name)) and not _empty(getattr(secondary, name)):
             result[name] = getattr(secondary, name)
     for name, side in choices.fields.items():
@@ -88,14 +57,7 @@ def merged_changes(primary: Contact, secondary: Contact, choices: Choices) -> di
         result["opted_out"] = True
         result["opted_out_at"] = secondary.opted_out_at
     result["merged_ids"] = list(dict.fromkeys([*primary.merged_ids, secondary.id, *secondary.merged_ids]))
-    changes = {k: v for k, v in result.items() if getattr(primary, k) != v}
-    if {"firstname", "lastname"} & changes.keys():
-        first = result.get("firstname", primary.firstname)
-        last = result.get("lastname", primary.lastname)
-        changes["keys"] = SearchKeys.of(first, last).model_dump()
-    if "custom_values" in changes:
-        changes["custom_values"] = [item.model_dump() for item in changes["custom_values"]]
-    return changes
+    return derive(primary, result)
 
 
 def _united_values(primary: Contact, secondary: Contact, choices: Choices) -> list[Any]:

@@ -32,8 +32,7 @@ async def set_custom_fields(
         merged = Contact.merge_values(contact.custom_values, answers.custom_changes)
         if merged == contact.custom_values:
             return contact
-        change = {"custom_values": [item.model_dump() for item in merged]}
-        updated = await contact_writes.patch(agent, contact, change)
+        updated = await contact_writes.patch(agent, contact, {"custom_values": merged})
         if updated is not None:
             return updated
         contact = await _reread(agent, contact)

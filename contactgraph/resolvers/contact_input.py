@@ -7,23 +7,9 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from ..models import (
-    Agent,
-    Contact,
-    ContactType,
-    CustomField,
-    DomainError,
-    ErrorCode,
-    Errors,
-    Group,
-    SearchKeys,
-    Source,
-    Status,
-)
-from ..models.contact import TEXT_LIMITS
+from ..models import Agent, Contact, CustomField, DomainError, ErrorCode, Errors, Group, Source, Status
+from ..models.contact import Flag, derive, flagged
 from ..models.custom_values import StoredValue, validate_value
-from ..models.phones import normalize_phone
-from ..models.text import clean_name, clean_text, clean_url, normalize_email
 from ..services.unique import email_taken, phone_taken
 from .refs import fetch, fetch_many
 
@@ -33,8 +19,8 @@ GROUPS_MAX = 200
 Convert = Callable[[CustomField, Any], StoredValue]
 
 
-def _text(limit: int) -> Callable[[str], str | None]:
-    return lambda value: clean_text(value, max_length=limit)
+# The plain values of an input, each checked by its field's cleaner.
+_PLAIN = [f for f in flagged(Flag.INPUT) if f.clean is not None]
 
 
 class ContactChanges:
@@ -74,30 +60,16 @@ class ContactChanges:
         return True
 
     async def read(self, given: dict[str, Any]) -> ContactChanges:
-        for name in ("firstname", "lastname"):
-            if self._required(given, name):
-                self.values[name] = self.errors.check(self._at(name), clean_name, given[name])
-        if self._required(given, "phone"):
-            self.values["phone"] = self.errors.check(self._at("phone"), normalize_phone, given["phone"])
-        if "email" in given:
-            self.values["email"] = (
-                self.errors.check(self._at("email"), normalize_email, given["email"])
-                if given["email"] is not None
-                else None
-            )
-        if self._required(given, "type"):
-            self.values["type"] = ContactType(given["type"])
-        for name, limit in TEXT_LIMITS.items():
-            if name in given:
+        for field in _PLAIN:
+            name = field.attribute
+            if field.has(Flag.REQUIRED):
+                if self._required(given, name):
+                    self.values[name] = self.errors.check(self._at(name), field.cleaned, given[name])
+            elif name in given:
                 raw = given[name]
                 self.values[name] = (
-                    self.errors.check(self._at(name), _text(limit), raw) if raw is not None else None
+                    self.errors.check(self._at(name), field.cleaned, raw) if raw is not None else None
                 )
-        if "website" in given:
-            raw = given["website"]
-            self.values["website"] = (
-                self.errors.check(self._at("website"), clean_url, raw) if raw is not None else None
-            )
         await self._references(given)
         if given.get("custom_fields") is not None:
             await self.read_custom_values(given["custom_fields"], "custom_fields")
@@ -191,21 +163,13 @@ class ContactChanges:
                 self.errors.add(ErrorCode.EMAIL_TAKEN, email_taken(email).message, *self._at("email"))
 
     def updates(self) -> dict[str, Any]:
-        """The fields to ``$set``, derived keys included; raises if anything was wrong."""
+        """The fields to ``$set``, derived values included; raises if anything was wrong."""
         self.errors.raise_any()
         changes = dict(self.values)
-        if self.current is not None:
-            changes = {k: v for k, v in changes.items() if getattr(self.current, k) != v}
         if self.custom_changes:
             current = self.current.custom_values if self.current else []
-            merged = Contact.merge_values(current, self.custom_changes)
-            if self.current is None or merged != self.current.custom_values:
-                changes["custom_values"] = [item.model_dump() for item in merged]
-        if {"firstname", "lastname"} & changes.keys():
-            first = changes.get("firstname") or (self.current.firstname if self.current else "")
-            last = changes.get("lastname") or (self.current.lastname if self.current else "")
-            changes["keys"] = SearchKeys.of(first, last).model_dump()
-        return changes
+            changes["custom_values"] = Contact.merge_values(current, self.custom_changes)
+        return derive(self.current, changes)
 
 
 def _other(

@@ -10,7 +10,7 @@ from bson import ObjectId
 
 from ..access import contact_scope
 from ..ids import decode_id
-from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Errors, Group, utcnow
+from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Errors, Group
 from ..models.interaction import Interaction
 from ..models.phones import normalize_phone
 from ..services import contact_writes
@@ -97,7 +97,7 @@ async def campaign_audience(
 
 async def create_contact(agent: Agent, given: dict[str, Any]) -> Contact:
     changes = (await ContactChanges(agent, None).read(given)).updates()
-    contact = Contact(workspace_id=agent.workspace_id, **changes)
+    contact = Contact.new(agent.workspace_id, **changes)
     with duplicates_as(_unique_errors(changes)):
         await contact_writes.insert(agent, contact)
     return contact
@@ -183,20 +183,23 @@ def _in_order(found: dict[PydanticObjectId, Contact], oids: Sequence[ObjectId | 
 async def set_group_membership(
     agent: Agent, group_gid: str, contact_gids: Sequence[str], member: bool
 ) -> int:
-    """Add contacts to a group, or remove them; the count is of those that changed."""
+    """Add contacts to a group, or remove them; the count is of those that changed.
+
+    A contact written by someone else meanwhile is read again and changed anew.
+    """
     errors = Errors()
     group = await errors.check_async([], fetch, Group, agent.workspace_id, group_gid, "groupId")
     contacts = await errors.check_async([], _visible_contacts, agent, contact_gids)
     errors.raise_any()
     assert group is not None and contacts is not None
-    changes = []
-    for contact in contacts:
-        if (group.id in contact.group_ids) != member:
-            ids = (
-                [*contact.group_ids, group.id] if member else [g for g in contact.group_ids if g != group.id]
-            )
-            changes.append((contact, {"group_ids": ids}))
-    return await contact_writes.patch_many(agent, changes)
+
+    def change_for(contact: Contact) -> dict[str, Any]:
+        if (group.id in contact.group_ids) == member:
+            return {}
+        ids = [*contact.group_ids, group.id] if member else [g for g in contact.group_ids if g != group.id]
+        return {"group_ids": ids}
+
+    return await contact_writes.patch_each(agent, contacts, change_for)
 
 
 async def assign_contacts(agent: Agent, contact_gids: Sequence[str], agent_gid: str | None) -> int:
@@ -208,8 +211,7 @@ async def assign_contacts(agent: Agent, contact_gids: Sequence[str], agent_gid: 
     errors.raise_any()
     assert contacts is not None
     target = assignee.id if assignee else None
-    changes = [(c, {"assigned_agent_id": target}) for c in contacts if c.assigned_agent_id != target]
-    return await contact_writes.patch_many(agent, changes)
+    return await contact_writes.patch_each(agent, contacts, lambda c: {"assigned_agent_id": target})
 
 
 async def set_opt_out(agent: Agent, global_id: str, opted_out: bool) -> Contact:
@@ -218,8 +220,7 @@ async def set_opt_out(agent: Agent, global_id: str, opted_out: bool) -> Contact:
         contact = await visible_contact(agent, global_id)
         if contact.opted_out == opted_out:
             return contact
-        change = {"opted_out": opted_out, "opted_out_at": utcnow() if opted_out else None}
-        updated = await contact_writes.patch(agent, contact, change)
+        updated = await contact_writes.patch(agent, contact, {"opted_out": opted_out})
         if updated is not None:
             return updated
     raise _conflict()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Agent, Contact, ErrorCode, Errors, Group, SearchKeys
+from ..models import Agent, Contact, ErrorCode, Errors, Group
+from ..models.contact import Flag, flagged
 from ..models.phone_claims import holding
 from ..models.phones import normalize_phone
 from ..models.text import normalize_email
@@ -15,24 +16,7 @@ from .contacts import visible_contact
 from .refs import fetch_many
 
 # What the copy takes from the original; its phone, email and groups come from the input.
-COPIED = (
-    "firstname",
-    "lastname",
-    "type",
-    "status_id",
-    "source_id",
-    "assigned_agent_id",
-    "company",
-    "country",
-    "city",
-    "state",
-    "zip",
-    "address",
-    "custom_values",
-    "opted_out",
-    "opted_out_at",
-    "group_ids",
-)
+COPIED = [f.attribute for f in flagged(Flag.COPY)]
 
 
 async def duplicate_contact(agent: Agent, global_id: str, given: dict[str, Any]) -> Contact:
@@ -43,11 +27,7 @@ async def duplicate_contact(agent: Agent, global_id: str, given: dict[str, Any])
     errors.raise_any()
     assert original is not None and values is not None
     copied = {name: getattr(original, name) for name in COPIED}
-    copy = Contact(
-        workspace_id=agent.workspace_id,
-        **{**copied, **values},
-        keys=SearchKeys.of(original.firstname, original.lastname),
-    )
+    copy = Contact.new(agent.workspace_id, **{**copied, **values})
     with duplicates_as(
         {
             "phone": phone_taken(copy.phone, ["input", "phone"]),

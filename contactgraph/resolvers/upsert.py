@@ -14,6 +14,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from ..access import policy_of
 from ..models import (
     Agent,
     Contact,
@@ -22,11 +23,11 @@ from ..models import (
     ErrorCode,
     Errors,
     Permission,
-    SearchKeys,
     Source,
     Status,
     Workspace,
 )
+from ..models.contact import derive
 from ..models.custom_values import StoredValue, coerce_value
 from ..models.phone_claims import PhoneTaken, holding
 from ..models.phones import normalize_phone
@@ -106,23 +107,21 @@ async def backoff(attempt: int) -> None:
 async def _holder(agent: Agent, phone: str, path: list[str]) -> Contact | None:
     """The contact the agent may see that holds ``phone``; PHONE_TAKEN if only others may see it."""
     found = await contact_by_phone(agent, phone)
-    if found is None and agent.sees_only_own and await Contact.find_one(holding(agent.workspace_id, phone)):
+    out_of_sight = found is None and not policy_of(agent).sees_all
+    if out_of_sight and await Contact.find_one(holding(agent.workspace_id, phone)):
         raise phone_taken(phone, path)
     return found
 
 
 async def _update(agent: Agent, contact: Contact, inbound: Inbound) -> Contact | None:
     """Names fill only empty names; custom values are merged. None: the contact changed meanwhile."""
-    changes: dict[str, Any] = {}
-    for name in ("firstname", "lastname"):
-        if getattr(inbound, name) and not getattr(contact, name):
-            changes[name] = getattr(inbound, name)
-    if changes:
-        names = {"firstname": contact.firstname, "lastname": contact.lastname, **changes}
-        changes["keys"] = SearchKeys.of(names["firstname"], names["lastname"]).model_dump()
-    values = Contact.merge_values(contact.custom_values, inbound.custom_changes)
-    if values != contact.custom_values:
-        changes["custom_values"] = [item.model_dump() for item in values]
+    changes: dict[str, Any] = {
+        name: getattr(inbound, name)
+        for name in ("firstname", "lastname")
+        if getattr(inbound, name) and not getattr(contact, name)
+    }
+    changes["custom_values"] = Contact.merge_values(contact.custom_values, inbound.custom_changes)
+    changes = derive(contact, changes)
     if not changes:
         return contact
     require(agent, Permission.CONTACT_EDIT, "Updating a contact")
@@ -143,17 +142,15 @@ async def _create(agent: Agent, inbound: Inbound) -> Contact:
             errors.items.append(DomainError(ErrorCode.REQUIRED, message))
     errors.raise_any()
     assert status is not None and source is not None
-    first, last = inbound.firstname or "", inbound.lastname or ""
-    contact = Contact(
-        workspace_id=agent.workspace_id,
-        firstname=first,
-        lastname=last,
+    contact = Contact.new(
+        agent.workspace_id,
+        firstname=inbound.firstname or "",
+        lastname=inbound.lastname or "",
         phone=inbound.phone,
         type=inbound.type or defaults.type,
-        status_id=status.id,  # type: ignore[arg-type]
-        source_id=source.id,  # type: ignore[arg-type]
+        status_id=status.id,
+        source_id=source.id,
         custom_values=Contact.merge_values([], inbound.custom_changes),
-        keys=SearchKeys.of(first, last),
     )
     await contact_writes.insert(agent, contact)
     return contact

@@ -17,6 +17,7 @@ from strawberry.extensions import FieldExtension, MaskErrors
 from strawberry.types.field import StrawberryField
 
 from ..access import forbidden, rule_of
+from ..auth import renewed
 from ..loaders.context import Info
 from ..models import DomainError, DomainErrors
 from .common import UserError
@@ -60,7 +61,7 @@ class Authorized(FieldExtension):
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        agent = info.context.agent
+        agent = await renewed(info.context)
         if agent is None:
             raise api_error(
                 "UNAUTHENTICATED", "A valid API token is required (Authorization: Bearer <token>)."

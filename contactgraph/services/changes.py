@@ -16,7 +16,9 @@ async def apply(write: Write, events: list[Event]) -> bool:
     """Run ``write``; if it applied, record ``events`` in the same transaction and publish them.
 
     ``write`` answers whether it changed anything (a guarded update may match nothing),
-    so a change that did not happen leaves no event behind.
+    so a change that did not happen leaves no event behind; a write that changes only
+    some of what it meant to (a bulk write, some of whose guards miss) fills ``events``
+    in place with the events of what it changed.
     """
 
     async def unit(session: Session) -> bool:

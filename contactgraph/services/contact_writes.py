@@ -5,12 +5,14 @@ all) is recorded in the outbox and published exactly once, however it was made, 
 every number a contact holds is claimed for it (``models/phone_claims``): one contact
 per number in a workspace, over ``phone`` and ``other_phones``. A number is claimed
 before the contact is written and released after; on an engine without transactions
-a failed write releases what it claimed.
+a failed write releases what it claimed. The values a change implies (search keys,
+``opted_out_at``, a new version) are derived here, by ``models.contact.derive``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,11 +23,13 @@ from pymongo.errors import BulkWriteError
 from ..events import Event, contact_events
 from ..models import Agent, Contact, DomainError, utcnow
 from ..models.base import Session, as_utc
+from ..models.contact import derive
 from ..models.phone_claims import PhoneClaim, PhoneTaken, numbers_of
 from .changes import apply
 from .unique import duplicates_as, email_taken
 
 PATCH_BATCH = 500
+PATCH_ATTEMPTS = 3
 
 
 def later_than(previous: datetime) -> datetime:
@@ -38,12 +42,9 @@ def changed(before: Contact, changes: dict[str, Any]) -> Contact:
     return Contact.model_validate({**before.model_dump(), **changes})
 
 
-def stamped(before: Contact, changes: dict[str, Any]) -> dict[str, Any]:
-    """``changes`` with the times they imply: a new version, and when the status changed."""
-    stamped = {**changes, "updated_at": later_than(before.updated_at)}
-    if "status_id" in changes and changes["status_id"] != before.status_id:
-        stamped.setdefault("status_changed_at", stamped["updated_at"])
-    return stamped
+def _derived(before: Contact, changes: dict[str, Any]) -> dict[str, Any]:
+    """``changes`` as written: with the values they imply, and a new version (``derive``)."""
+    return derive(before, changes, at=later_than(before.updated_at))
 
 
 async def insert(agent: Agent | None, contact: Contact) -> None:
@@ -159,11 +160,14 @@ async def patch(
 ) -> Contact | None:
     """Apply ``changes`` unless the contact changed since ``before`` was read (then None).
 
-    Numbers the change gives the contact are claimed (``PhoneTaken`` when one is held),
-    those it takes away released. ``also`` adds events the change makes besides the
-    contact's own (a merge's), given the contact after it.
+    Changes ``before`` holds already write nothing: ``before`` is returned. Numbers the
+    change gives the contact are claimed (``PhoneTaken`` when one is held), those it
+    takes away released. ``also`` adds events the change makes besides the contact's
+    own (a merge's), given the contact after it.
     """
-    changes = stamped(before, changes)
+    changes = _derived(before, changes)
+    if not changes:
+        return before
     after = changed(before, changes)
     workspace_id, oid = before.workspace_id, before.id
     assert oid is not None
@@ -191,32 +195,91 @@ async def patch(
     return after if applied else None
 
 
-async def patch_many(agent: Agent | None, changes: Sequence[tuple[Contact, dict[str, Any]]]) -> int:
-    """Apply each contact's changes in one bulk write; how many contacts changed.
+@dataclass
+class Patched:
+    """What a bulk patch did: how many contacts it changed, and those it ``missed``.
 
-    A contact that changed since it was read keeps that newer state; its event is
-    still written, describing the change this call meant to make.
+    A contact is missed when it changed since it was read: nothing is written to it, and
+    nothing recorded.
     """
-    work = [(before, stamped(before, change)) for before, change in changes if change]
+
+    written: int = 0
+    missed: list[Contact] = field(default_factory=list)
+
+
+async def patch_bulk(agent: Agent | None, changes: Sequence[tuple[Contact, dict[str, Any]]]) -> Patched:
+    """Apply each contact's changes in one guarded bulk write, with events for those it changed.
+
+    Each update also stamps the call's own ``write_id``; when only some guards match, one
+    read of the contacts bearing it tells which, so a contact changed since it was read
+    keeps that newer state and gets no event. A constant number of round trips. (In a
+    transaction that read is exact; without one, another bulk patch of the same contact
+    landing between this write and that read makes this write look missed: no event.)
+    """
+    work = [(before, derived) for before, change in changes if (derived := _derived(before, change))]
     if not work:
-        return 0
+        return Patched()
     if any(_NUMBERS & change.keys() for _, change in work):
         raise ValueError("a change of numbers goes through patch, which claims them")
-    events = [e for before, change in work for e in contact_events(before, changed(before, change), agent)]
-    matched = 0
+    mark = PydanticObjectId()
+    workspace_id = work[0][0].workspace_id
+    done = Patched()
+    events: list[Event] = []  # apply records this very list: write fills it with what it wrote
 
     async def write(session: Session) -> bool:
-        nonlocal matched
-        result = await Contact.get_pymongo_collection().bulk_write(
-            [UpdateOne(_guard(before), {"$set": change}) for before, change in work],
+        collection = Contact.get_pymongo_collection()
+        result = await collection.bulk_write(
+            [UpdateOne(_guard(before), {"$set": {**change, "write_id": mark}}) for before, change in work],
             ordered=False,
             session=session,
         )
-        matched = result.matched_count
-        return matched > 0
+        written = {before.id for before, _ in work}
+        if 0 < result.matched_count < len(work):
+            query = {"workspace_id": workspace_id, "_id": {"$in": list(written)}, "write_id": mark}
+            written = {doc["_id"] async for doc in collection.find(query, {"_id": 1}, session=session)}
+        elif result.matched_count == 0:
+            written = set()
+        done.written = len(written)
+        done.missed = [before for before, _ in work if before.id not in written]
+        events[:] = [
+            e
+            for before, change in work
+            if before.id in written
+            for e in contact_events(before, changed(before, change), agent)
+        ]
+        return bool(written)
 
     await apply(write, events)
-    return matched
+    return done
+
+
+async def patch_many(agent: Agent | None, changes: Sequence[tuple[Contact, dict[str, Any]]]) -> int:
+    """Apply each contact's changes in one bulk write (``patch_bulk``); how many contacts changed."""
+    return (await patch_bulk(agent, changes)).written
+
+
+async def patch_each(
+    agent: Agent | None,
+    contacts: Sequence[Contact],
+    change_for: Callable[[Contact], dict[str, Any]],
+    attempts: int = PATCH_ATTEMPTS,
+) -> int:
+    """Apply ``change_for(contact)`` to each contact in bulk; how many changed.
+
+    A contact that changed since it was read is read again and its change made anew, up
+    to ``attempts`` times in all; ``change_for`` returns ``{}`` where nothing is to change.
+    """
+    total = 0
+    for _ in range(attempts):
+        done = await patch_bulk(agent, [(c, change_for(c)) for c in contacts])
+        total += done.written
+        if not done.missed:
+            break
+        ids = [c.id for c in done.missed]
+        contacts = await Contact.find(
+            {"workspace_id": done.missed[0].workspace_id, "_id": {"$in": ids}}
+        ).to_list()
+    return total
 
 
 async def patch_where(
@@ -228,12 +291,13 @@ async def patch_where(
     """Apply ``change_for(contact)`` to every contact ``query`` selects, a batch at a time.
 
     Loops until the query selects nothing that still needs the change, so contacts
-    written meanwhile are caught too; ``change_for`` must return ``{}`` once applied.
+    written meanwhile, and those a batch missed as they changed, are caught too;
+    ``change_for`` must return ``{}`` (or what the contact holds) once applied.
     """
     total = 0
     while True:
         found = await Contact.find(query).limit(batch).to_list()
-        changes = [(c, change) for c in found if (change := change_for(c))]
+        changes = [(c, change) for c in found if (change := change_for(c)) and derive(c, change)]
         if not changes:
             return total
         total += await patch_many(agent, changes)
