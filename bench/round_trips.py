@@ -8,9 +8,10 @@ find them depends on its indexes and is not counted here.
 
 Each read is checked against its answer: ``documents_needed`` is what the answer
 shows (the caller's token, the contacts, one look-ahead contact per page that has a
-next one, the statuses, sources, groups, agents and custom fields it names, and the
-board's statuses), and a page's round trips must not grow with its size (10, 100 and
-500 contacts; 5 and 20 columns). The script exits with 1 when a check fails.
+next one, the statuses, sources, groups, agents, custom fields and dispositions it
+names, and the board's statuses), and a page's round trips must not grow with its size
+(10, 100 and 500 contacts; 5 and 20 columns; 5 and 11 lists). The script exits with 1
+when a check fails.
 
     python bench/round_trips.py      # the engine CONTACTGRAPH_MONGODB_URL names (memory:// by default)
 """
@@ -91,6 +92,45 @@ query($first: Int!) {
     + CARD
 )
 
+# The timeline as "show details" shows it: who handled each interaction, its disposition and list.
+JOURNEY_DETAILS = (
+    """
+query($first: Int!) {
+  contacts(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        ...Card
+        timeline(first: 3) {
+          totalCount
+          pageInfo { hasNextPage }
+          edges {
+            node {
+              id channel direction summary occurredAt closedAt details
+              agent { id name }
+              disposition { id name color group { id name } }
+            }
+          }
+        }
+      }
+    }
+  }
+}"""
+    + CARD
+)
+
+# Lists as their settings page shows them; ``count`` is what ``needed`` counts as one result.
+LISTS = """
+{
+  groups {
+    id name description count: contactCount
+    agents { id name email }
+    dispositions { id name color position }
+    customFields { id key label type }
+  }
+}"""
+
 CONTACT = "query($id: ID!) { contact(id: $id) { ...Card } }" + CARD
 
 AUDIENCE = (
@@ -126,6 +166,18 @@ INTERACTION = """
 mutation($input: InteractionInput!) {
   recordInteraction(input: $input) { interaction { id } userErrors { message } }
 }"""
+CLOSE = """
+mutation($id: ID!, $dispositionId: ID) {
+  closeInteraction(id: $id, dispositionId: $dispositionId) { interaction { id } userErrors { message } }
+}"""
+DISPOSITION = """
+mutation($input: DispositionInput!) {
+  createDisposition(input: $input) { disposition { id } userErrors { message } }
+}"""
+ASSIGN = """
+mutation($groupId: ID!, $agentIds: [ID!]!) {
+  assignAgentsToGroup(groupId: $groupId, agentIds: $agentIds) { group { id } userErrors { message } }
+}"""
 WORKSPACE = """
 mutation($name: String!) { createWorkspace(name: $name) { adminToken userErrors { message } } }"""
 ME = "{ me { id } }"
@@ -157,11 +209,13 @@ class World:
 
     token: str
     offset: int
+    lists: int
     statuses: list[str]
     sources: list[str]
     groups: list[str]
     agents: list[str]
     contacts: list[str] = field(default_factory=list)
+    dispositions: list[str] = field(default_factory=list)  # of the first group, which every contact is in
 
 
 def phone(n: int) -> str:
@@ -184,8 +238,9 @@ async def call(bench: Bench, document: str, variables: dict[str, Any], token: st
     return body["data"]  # type: ignore[no-any-return]
 
 
-async def seed(bench: Bench, name: str, statuses: int, offset: int) -> World:
-    """A workspace with ``statuses`` statuses, ``PER_STATUS`` contacts in each, made through the API."""
+async def seed(bench: Bench, name: str, statuses: int, offset: int, lists: int) -> World:
+    """A workspace with ``statuses`` statuses, ``PER_STATUS`` contacts in each, made through the API,
+    and ``lists`` lists besides its groups, each with two agents, two dispositions and a field."""
     admin_key = bench.settings.admin_key.get_secret_value()  # type: ignore[union-attr]
     token = (await call(bench, WORKSPACE, {"name": name}, admin_key))["createWorkspace"]["adminToken"]
     me = (await call(bench, ME, {}, token))["me"]["id"]
@@ -197,6 +252,7 @@ async def seed(bench: Bench, name: str, statuses: int, offset: int) -> World:
     world = World(
         token=token,
         offset=offset,
+        lists=lists,
         statuses=[
             await made(STATUS, {"name": f"Stage {n}", "color": "#1e90ff"}, "status") for n in range(statuses)
         ],
@@ -210,6 +266,19 @@ async def seed(bench: Bench, name: str, statuses: int, offset: int) -> World:
         )
         for n in range(2)
     ]
+    for group in world.groups[:1]:
+        for outcome in ("Sold", "Call back"):
+            world.dispositions.append(
+                await made(DISPOSITION, {"groupId": group, "name": outcome}, "disposition")
+            )
+    for n in range(lists):
+        group = await made(GROUP, {"name": f"List {n}", "description": "a campaign's list"}, "group")
+        await call(bench, ASSIGN, {"groupId": group, "agentIds": world.agents[1:]}, token)
+        for outcome in ("Reached", "No answer"):
+            await made(DISPOSITION, {"groupId": group, "name": outcome}, "disposition")
+        await made(
+            FIELD, {"key": f"list_{n}_note", "label": "Note", "type": "TEXT", "groupId": group}, "customField"
+        )
     for key, type_, options in (
         ("plan", "TEXT", None),
         ("budget", "NUMBER", None),
@@ -231,11 +300,17 @@ async def seed(bench: Bench, name: str, statuses: int, offset: int) -> World:
             status = world.statuses[(n + step) % len(world.statuses)]
             await call(bench, MOVE, {"contactId": contact, "statusId": status}, token)
             summary = f"message {step}"
-            await made(
-                INTERACTION,
-                {"contactId": contact, "channel": "whatsapp", "direction": "inbound", "summary": summary},
-                "interaction",
-            )
+            interaction = {
+                "contactId": contact,
+                "channel": "whatsapp",
+                "direction": "inbound",
+                "summary": summary,
+                "agentId": world.agents[step],
+                "details": {"queue": "sales", "seconds": 30 * step, "recorded": True},
+            }
+            made_id = await made(INTERACTION, interaction, "interaction")
+            outcome = world.dispositions[(n + step) % len(world.dispositions)]
+            await call(bench, CLOSE, {"id": made_id, "dispositionId": outcome}, token)
     return world
 
 
@@ -336,6 +411,11 @@ async def reads(bench: Bench, small: World, large: World) -> list[dict[str, Any]
     pages: list[Variant] = [(f"of {n}", {"first": n}, large) for n in (10, 100, 500)]
     figures = await sizes(bench, "contacts page", PAGE, pages)
     figures += await sizes(bench, "contacts page, with statusHistory and timeline,", JOURNEY, pages, True)
+    figures += await sizes(
+        bench, "contacts page, with the timeline's agent, disposition and details,", JOURNEY_DETAILS, pages
+    )
+    lists: list[Variant] = [(f"{len(w.groups) + w.lists} lists", {}, w) for w in (small, large)]
+    figures += await sizes(bench, "groups with agents, dispositions and fields,", LISTS, lists)
     boards: list[Variant] = [
         (f"of {len(w.statuses)} columns, {CARDS} cards each", {"cards": CARDS}, w) for w in (small, large)
     ]
@@ -379,8 +459,8 @@ async def writes(bench: Bench, world: World) -> list[dict[str, Any]]:
 
 async def main() -> int:
     async with bench_app() as bench:
-        small = await seed(bench, "five columns", 5, 0)
-        large = await seed(bench, "twenty columns", 20, 10_000)
+        small = await seed(bench, "five columns", 5, 0, lists=2)
+        large = await seed(bench, "twenty columns", 20, 10_000, lists=8)
         figures = await reads(bench, small, large) + await writes(bench, large)
     for line in figures:
         print(json.dumps(line))

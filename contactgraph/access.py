@@ -102,6 +102,7 @@ OPERATIONS: Mapping[str, Rule] = {
     "node:ContactSource": TOKEN,
     "node:Group": TOKEN,
     "node:CustomField": TOKEN,
+    "node:Disposition": TOKEN,
     # mutations
     "createWorkspace": ADMIN_KEY,
     "updateWorkspaceSettings": needs(LIBRARY),
@@ -120,10 +121,17 @@ OPERATIONS: Mapping[str, Rule] = {
     "createGroup": needs(LIBRARY),
     "updateGroup": needs(LIBRARY),
     "deleteGroup": needs(LIBRARY),
+    "deleteGroups": needs(LIBRARY),
+    "assignAgentsToGroup": needs(AGENTS, note="it changes what the agents see"),
+    "removeAgentsFromGroup": needs(AGENTS, note="it changes what the agents see"),
+    "createDisposition": needs(LIBRARY),
+    "updateDisposition": needs(LIBRARY),
+    "deleteDisposition": needs(LIBRARY),
     "createCustomField": needs(LIBRARY),
     "updateCustomField": needs(LIBRARY),
     "deleteCustomField": needs(LIBRARY),
     "restoreCustomField": needs(LIBRARY),
+    "deleteCustomFields": needs(LIBRARY),
     "purgeCustomField": needs(LIBRARY),
     "createContact": needs(CREATE),
     "updateContact": EDIT_SEEN,
@@ -153,6 +161,7 @@ OPERATIONS: Mapping[str, Rule] = {
     # downloads
     "GET /export/contacts.csv": needs(VIEW, VIEW_TEAM, VIEW_OWN, also=[EXPORT], scoped=True),
     "GET /export/custom-fields.csv": needs(EXPORT),
+    "GET /export/groups.csv": needs(EXPORT),
     "GET /imports/{job_id}/errors.csv": needs(IMPORT, note=JOBS),
 }
 

@@ -202,6 +202,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/export/contacts.csv", downloads.contacts),
             Route("/export/custom-fields.csv", downloads.custom_fields),
+            Route("/export/groups.csv", downloads.groups),
             Route("/imports/{job_id}/errors.csv", downloads.import_errors),
         ],
         middleware=[

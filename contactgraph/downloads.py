@@ -1,5 +1,5 @@
 """CSV downloads over plain HTTP, with the bearer token: the contact export, the custom-field
-definitions, and an import's error report. Each streams, so memory does not grow with the rows.
+definitions, the lists, and an import's error report. Each streams, so memory does not grow with the rows.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from beanie import PydanticObjectId
 from graphql import GraphQLInputType
 from graphql.pyutils import print_path_list
 from graphql.utilities import coerce_input_value, validate_input_value
@@ -17,9 +18,13 @@ from strawberry.types.arguments import convert_argument
 
 from .access import contact_scope, forbidden, rule_of
 from .auth import context_for
-from .csvio.export import DELIMITERS, contacts_csv, custom_fields_csv
+from .csvio.export import DELIMITERS, contacts_csv
+from .csvio.library import custom_fields_csv, groups_csv
 from .csvio.report import error_report_csv
+from .ids import decode_id
+from .loaders.counts import ContactCountByGroupLoader
 from .models import Agent, DomainError, DomainErrors, ErrorCode
+from .models.text import parse_bool
 from .request_json import decode
 from .resolvers.contact_filter import contact_query
 from .resolvers.imports import visible_job
@@ -121,7 +126,38 @@ class Downloads:
             return _domain_error(error)
         return _csv(contacts_csv(agent.workspace_id, query, delimiter), "contacts.csv")
 
+    @staticmethod
+    def _flag(request: Request, name: str) -> bool:
+        value = request.query_params.get(name)
+        try:
+            return parse_bool(value) if value is not None else False
+        except DomainError as error:
+            raise error.at(name) from None
+
+    @staticmethod
+    def _ids(request: Request, kind: str) -> set[PydanticObjectId] | None:
+        """``ids`` (comma-separated, or repeated) of records of ``kind``; None when not given.
+        An id of another kind, or of nothing, selects nothing, as in the contact export."""
+        given = [i for value in request.query_params.getlist("ids") for i in value.split(",") if i]
+        if not given:
+            return None
+        return {PydanticObjectId(oid) for gid in given if (oid := decode_id(gid, kind)) is not None}
+
     async def custom_fields(self, request: Request) -> Response:
+        agent = await self._caller(request)
+        if isinstance(agent, Response):
+            return agent
+        try:
+            delimiter = self._delimiter(request)
+            include_deleted = self._flag(request, "includeDeleted")
+        except DomainError as error:
+            return _domain_error(error)
+        rows = custom_fields_csv(
+            agent.workspace_id, self._ids(request, "CustomField"), include_deleted, delimiter
+        )
+        return _csv(rows, "custom-fields.csv")
+
+    async def groups(self, request: Request) -> Response:
         agent = await self._caller(request)
         if isinstance(agent, Response):
             return agent
@@ -129,7 +165,9 @@ class Downloads:
             delimiter = self._delimiter(request)
         except DomainError as error:
             return _domain_error(error)
-        return _csv(custom_fields_csv(agent.workspace_id, delimiter), "custom-fields.csv")
+        counts = ContactCountByGroupLoader(contact_scope(agent)).load_many
+        ids = self._ids(request, "Group")
+        return _csv(groups_csv(agent.workspace_id, counts, ids, delimiter), "groups.csv")
 
     async def import_errors(self, request: Request) -> Response:
         agent = await self._caller(request)

@@ -228,9 +228,9 @@ async def test_custom_field_definitions_export(api: Api, workspace: Workspace, l
     # then
     assert response.status_code == 200
     assert read_csv(response.content) == [
-        ["key", "label", "type", "options", "required", "position"],
-        ["plan", "Plan", "DROPDOWN", "Free; Pro", "true", "0"],
-        ["score", "'=Score", "NUMBER", "", "false", "1"],
+        ["key", "label", "type", "options", "required", "position", "group", "clickToAction", "deletedAt"],
+        ["plan", "Plan", "DROPDOWN", "Free; Pro", "true", "0", "", "false", ""],
+        ["score", "'=Score", "NUMBER", "", "false", "1", "", "false", ""],
     ]
 
 

@@ -41,6 +41,7 @@ PROFILES: dict[str, list[Permission]] = {
 DOWNLOADS = {
     "GET /export/contacts.csv": "/export/contacts.csv",
     "GET /export/custom-fields.csv": "/export/custom-fields.csv",
+    "GET /export/groups.csv": "/export/groups.csv",
     "GET /imports/{job_id}/errors.csv": "/imports/{job}/errors.csv",
 }
 NODE_KINDS = [name.removeprefix("node:") for name in OPERATIONS if name.startswith("node:")]
@@ -58,6 +59,7 @@ class World:
     change: str
     interaction: str
     webhook: str
+    disposition: str
     agent_ids: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -73,6 +75,7 @@ class World:
             "field": self.field,
             "interaction": self.interaction,
             "webhook": self.webhook,
+            "disposition": self.disposition,
             "me": self.agent_ids[profile],
             "job": encode_id("ImportJob", ObjectId()),
             "phone": phone(500 + list(PROFILES).index(profile)),
@@ -145,6 +148,23 @@ CALLS: dict[str, Call] = {
         f'mutation($group: ID!) {{ updateGroup(id: $group, input: {{name: "G"}}) {{ {P} }} }}'
     ),
     "deleteGroup": Call(f"mutation($group: ID!) {{ deleteGroup(id: $group) {{ {P} }} }}"),
+    "deleteGroups": Call(f"mutation($group: ID!) {{ deleteGroups(ids: [$group]) {{ {P} }} }}"),
+    "assignAgentsToGroup": Call(
+        f"mutation($group: ID!, $me: ID!) {{ assignAgentsToGroup(groupId: $group, agentIds: [$me]) {{ {P} }} }}"
+    ),
+    "removeAgentsFromGroup": Call(
+        f"mutation($group: ID!, $me: ID!) {{ removeAgentsFromGroup(groupId: $group, agentIds: [$me]) {{ {P} }} }}"
+    ),
+    "createDisposition": Call(
+        f"mutation($group: ID!, $phone: String!) {{ createDisposition(input: {{groupId: $group, name: $phone}})"
+        f" {{ {P} }} }}"
+    ),
+    "updateDisposition": Call(
+        f'mutation($disposition: ID!) {{ updateDisposition(id: $disposition, input: {{name: "D"}}) {{ {P} }} }}'
+    ),
+    "deleteDisposition": Call(
+        f"mutation($disposition: ID!) {{ deleteDisposition(id: $disposition) {{ {P} }} }}"
+    ),
     "createCustomField": Call(
         f"""mutation {{ createCustomField(input: {{key: "k", label: "K", type: TEXT}}) {{ {P} }} }}"""
     ),
@@ -153,6 +173,7 @@ CALLS: dict[str, Call] = {
     ),
     "deleteCustomField": Call(f"mutation($field: ID!) {{ deleteCustomField(id: $field) {{ {P} }} }}"),
     "restoreCustomField": Call(f"mutation($field: ID!) {{ restoreCustomField(id: $field) {{ {P} }} }}"),
+    "deleteCustomFields": Call(f"mutation($field: ID!) {{ deleteCustomFields(ids: [$field]) {{ {P} }} }}"),
     "purgeCustomField": Call(f"mutation($field: ID!) {{ purgeCustomField(id: $field) {{ {P} }} }}"),
     "createContact": Call(
         f"""mutation($phone: String!, $status: ID!, $source: ID!) {{ createContact(input: {{firstname: "N",
@@ -235,6 +256,7 @@ NODE_IDS: dict[str, Callable[[World], str]] = {
     "ContactSource": lambda w: w.library.sources[0],
     "Group": lambda w: w.library.groups[0],
     "CustomField": lambda w: w.field,
+    "Disposition": lambda w: w.disposition,
 }
 IMPORT_FILE = csv_bytes([["firstname", "lastname", "phone"], ["Imp", "Orted", phone(900)]])
 
@@ -291,6 +313,12 @@ async def make_world(api: Api, workspace: Workspace, library: Library) -> World:
         None,
         workspace.token,
     )
+    disposition = await api.ok(
+        """mutation($group: ID!) { createDisposition(input: {groupId: $group, name: "Sold"})
+        { disposition { id } userErrors { code } } }""",
+        {"group": library.groups[0]},
+        workspace.token,
+    )
     world = World(
         workspace=workspace,
         library=library,
@@ -300,6 +328,7 @@ async def make_world(api: Api, workspace: Workspace, library: Library) -> World:
         change=history["contact"]["statusHistory"]["edges"][0]["node"]["id"],
         interaction=interaction["interaction"]["id"],
         webhook=webhook["webhook"]["id"],
+        disposition=disposition["disposition"]["id"],
     )
     for index, (name, permissions) in enumerate(PROFILES.items()):
         world.agent_ids[name], world.tokens[name] = await api.agent_token(

@@ -19,6 +19,7 @@ from ..ids import encode_id
 from ..models import Agent, Contact, CustomField, CustomFieldType, Group, Source, Status
 from ..models.base import format_datetime
 from ..models.contact import ContactField, Flag, Kind, flagged
+from ..models.social import COLUMN_PREFIX, SocialProfile
 from .mapping import CUSTOM_PREFIX
 
 BOM = "\ufeff"
@@ -52,22 +53,27 @@ class ExportNames:
     groups: dict[PydanticObjectId, str]
     agents: dict[PydanticObjectId, str]
     fields: list[CustomField]
+    networks: list[str]  # the social networks the exported contacts have profiles on
 
     @classmethod
-    async def load(cls, workspace_id: PydanticObjectId) -> ExportNames:
+    async def load(cls, workspace_id: PydanticObjectId, query: dict[str, Any] | None = None) -> ExportNames:
         agents = await Agent.find({"workspace_id": workspace_id}).to_list()
+        scope = query or {"workspace_id": workspace_id}
+        networks = await Contact.get_pymongo_collection().distinct("social_profiles.network", scope)
         return cls(
             statuses={s.id: s.name for s in await Status.in_workspace(workspace_id)},  # type: ignore[misc]
             sources={s.id: s.name for s in await Source.in_workspace(workspace_id)},  # type: ignore[misc]
             groups={g.id: g.name for g in await Group.in_workspace(workspace_id)},  # type: ignore[misc]
             agents={a.id: a.email for a in agents},  # type: ignore[misc]
             fields=await CustomField.in_workspace(workspace_id),
+            networks=sorted(networks),
         )
 
 
 Cell = Callable[[dict[str, Any]], str]
-# The contact's columns, in table order; then a ``customFields.<key>`` column per custom field.
-_COLUMNS = [f for f in flagged(Flag.EXPORT) if f.kind is not Kind.CUSTOM]
+# The contact's columns, in table order; then a ``social.<network>`` column per network in use,
+# and a ``customFields.<key>`` column per custom field.
+_COLUMNS = [f for f in flagged(Flag.EXPORT) if f.kind not in (Kind.CUSTOM, Kind.SOCIAL)]
 
 
 def _text(value: Any) -> str:
@@ -83,12 +89,18 @@ class ContactRows:
 
     @property
     def header(self) -> list[str]:
-        return [*(f.csv_name for f in _COLUMNS), *(CUSTOM_PREFIX + f.key for f in self.names.fields)]
+        return [
+            *(f.csv_name for f in _COLUMNS),
+            *(COLUMN_PREFIX + n for n in self.names.networks),
+            *(CUSTOM_PREFIX + f.key for f in self.names.fields),
+        ]
 
     def row(self, doc: dict[str, Any]) -> list[str]:
         values = {item["field_id"]: item["value"] for item in doc.get("custom_values") or []}
+        profiles = {item["network"]: item for item in doc.get("social_profiles") or []}
         return [
             *(cell(doc) for cell in self._cells),
+            *(_text(_profile_cell(profiles.get(n))) for n in self.names.networks),
             *(self._custom(f, values.get(f.id)) for f in self.names.fields),
         ]
 
@@ -126,6 +138,10 @@ class ContactRows:
         return _plain(value) if definition.type in _NUMERIC else neutralised(_plain(value))
 
 
+def _profile_cell(stored: dict[str, Any] | None) -> str | None:
+    return SocialProfile.model_validate(stored).cell if stored is not None else None
+
+
 async def contact_batches(query: dict[str, Any], size: int) -> AsyncIterator[list[dict[str, Any]]]:
     """The contacts ``query`` selects, ``size`` at a time, by ascending id: one short query per batch."""
     collection = Contact.get_pymongo_collection()
@@ -158,7 +174,7 @@ class CsvChunks:
 async def contacts_csv(
     workspace_id: PydanticObjectId, query: dict[str, Any], delimiter: str = ","
 ) -> AsyncIterator[bytes]:
-    rows = ContactRows(await ExportNames.load(workspace_id))
+    rows = ContactRows(await ExportNames.load(workspace_id, query))
     out = CsvChunks(delimiter)
     yield out.write([rows.header])
     async for docs in contact_batches(query, BATCH):

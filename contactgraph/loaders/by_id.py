@@ -9,6 +9,7 @@ from beanie import PydanticObjectId
 from strawberry.dataloader import DataLoader
 
 from ..models import Agent, Contact, CustomField, Group, Source, Status, WorkspaceDocument
+from ..models.disposition import Disposition
 
 D = TypeVar("D", bound=WorkspaceDocument)
 
@@ -63,6 +64,12 @@ class AgentByIdLoader(ByIdLoader[Agent]):
 
 class CustomFieldByIdLoader(ByIdLoader[CustomField]):
     model = CustomField
+
+
+class DispositionByIdLoader(ByIdLoader[Disposition]):
+    """Dispositions by id, soft-deleted ones too: old interactions still show theirs."""
+
+    model = Disposition
 
 
 class ContactByIdLoader(ByIdLoader[Contact]):

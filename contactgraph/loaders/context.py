@@ -16,11 +16,13 @@ from .by_id import (
     ContactByIdLoader,
     CustomFieldByIdLoader,
     CustomFieldByKeyLoader,
+    DispositionByIdLoader,
     GroupByIdLoader,
     SourceByIdLoader,
     StatusByIdLoader,
 )
 from .counts import ContactCountByGroupLoader, ContactCountBySourceLoader, ContactCountByStatusLoader
+from .lists import AgentsByGroupLoader, CustomFieldsByGroupLoader, DispositionsByGroupLoader
 from .slices import Slices
 
 
@@ -36,6 +38,10 @@ class Loaders:
     contacts_by_status: ContactCountByStatusLoader
     contacts_by_source: ContactCountBySourceLoader
     contacts_by_group: ContactCountByGroupLoader
+    disposition: DispositionByIdLoader
+    agents_by_group: AgentsByGroupLoader
+    dispositions_by_group: DispositionsByGroupLoader
+    custom_fields_by_group: CustomFieldsByGroupLoader
     slices: Slices = field(default_factory=Slices)  # per-contact pages (status history, timeline)
 
     @classmethod
@@ -53,6 +59,10 @@ class Loaders:
             contacts_by_status=ContactCountByStatusLoader(scope),
             contacts_by_source=ContactCountBySourceLoader(scope),
             contacts_by_group=ContactCountByGroupLoader(scope),
+            disposition=DispositionByIdLoader(workspace_id),
+            agents_by_group=AgentsByGroupLoader(workspace_id),
+            dispositions_by_group=DispositionsByGroupLoader(workspace_id),
+            custom_fields_by_group=CustomFieldsByGroupLoader(workspace_id),
         )
 
 

@@ -95,6 +95,7 @@ class CustomFieldType(StrEnum):
 
 
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+FIELD_ORDER = [("position", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)]
 
 
 class CustomField(WorkspaceDocument):
@@ -105,6 +106,8 @@ class CustomField(WorkspaceDocument):
     required: bool = False
     position: int = 0
     deleted_at: datetime | None = None
+    group_id: PydanticObjectId | None = None  # None: a global field; else the list it belongs to
+    click_to_action: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
@@ -112,6 +115,7 @@ class CustomField(WorkspaceDocument):
         indexes = [
             IndexModel([("workspace_id", ASCENDING), ("key", ASCENDING)], unique=True),
             IndexModel([("workspace_id", ASCENDING), ("position", ASCENDING)]),
+            IndexModel([("workspace_id", ASCENDING), ("group_id", ASCENDING), ("position", ASCENDING)]),
         ]
 
     @property
@@ -125,11 +129,24 @@ class CustomField(WorkspaceDocument):
         query: dict[str, Any] = {"workspace_id": workspace_id}
         if not include_deleted:
             query["deleted_at"] = None
-        return (
-            await cls.find(query)
-            .sort([("position", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)])
-            .to_list()
-        )
+        return await cls.find(query).sort(FIELD_ORDER).to_list()
+
+    @classmethod
+    async def listed(
+        cls,
+        workspace_id: PydanticObjectId,
+        group_id: PydanticObjectId | None,
+        *,
+        include_deleted: bool = False,
+        only_deleted: bool = False,
+    ) -> list[CustomField]:
+        """The global fields (``group_id`` None) or one list's, live, deleted, or both."""
+        query: dict[str, Any] = {"workspace_id": workspace_id, "group_id": group_id}
+        if only_deleted:
+            query["deleted_at"] = {"$ne": None}
+        elif not include_deleted:
+            query["deleted_at"] = None
+        return await cls.find(query).sort(FIELD_ORDER).to_list()
 
     @classmethod
     async def by_keys(cls, workspace_id: PydanticObjectId, keys: list[str]) -> dict[str, CustomField]:

@@ -12,12 +12,20 @@ from ..access import contact_scope
 from ..ids import decode_id
 from ..loaders.slices import Slices
 from ..models import Agent, Contact, ErrorCode, Errors, utcnow
-from ..models.interaction import SUMMARY_MAX, Interaction, clean_channel, clean_direction, default_window
+from ..models.interaction import (
+    SUMMARY_MAX,
+    Interaction,
+    clean_channel,
+    clean_details,
+    clean_direction,
+    default_window,
+)
 from ..models.phones import normalize_phone
 from ..models.text import clean_text
+from . import lists
 from .contacts import visible_contact
 from .pagination import Page, SortKey, paginate
-from .refs import not_found
+from .refs import fetch, not_found
 from .upsert import Inbound, upsert
 
 TIMELINE_ORDER = SortKey("OCCURRED_AT", "occurred_at", descending=True)
@@ -36,6 +44,14 @@ async def record_interaction(agent: Agent, given: dict[str, Any]) -> tuple[Inter
     summary = None
     if given.get("summary") is not None:
         summary = errors.check(["input", "summary"], _summary, given["summary"])
+    details = None
+    if given.get("details") is not None:
+        details = errors.check(["input", "details"], clean_details, given["details"])
+    handler: Agent | None = agent
+    if given.get("agent_id") is not None:
+        handler = await errors.check_async(
+            ["input"], fetch, Agent, agent.workspace_id, given["agent_id"], "agentId"
+        )
     contact_gid, phone = given.get("contact_id"), given.get("phone")
     contact = e164 = None
     if (contact_gid is None) == (phone is None):
@@ -58,7 +74,8 @@ async def record_interaction(agent: Agent, given: dict[str, Any]) -> tuple[Inter
         open=is_open,
         occurred_at=occurred_at,
         closed_at=None if is_open else occurred_at,
-        agent_id=agent.id,
+        agent_id=handler.id,  # type: ignore[union-attr]
+        details=details,
     )
     await interaction.insert()
     return interaction, contact
@@ -68,19 +85,34 @@ def _summary(value: str) -> str | None:
     return clean_text(value, max_length=SUMMARY_MAX)
 
 
-async def close_interaction(agent: Agent, global_id: str) -> tuple[Interaction, Contact]:
-    """Close an open interaction; closing a closed one changes nothing."""
+async def close_interaction(
+    agent: Agent, global_id: str, disposition_id: str | None = None
+) -> tuple[Interaction, Contact]:
+    """Close an open interaction, with a disposition of one of its contact's lists if given.
+
+    Closing a closed one changes nothing but the disposition, when one is given.
+    """
     found = await visible_interaction(agent, decode_id(global_id, "Interaction"))
     if found is None:
         raise not_found("interaction").at("id")
     interaction, contact = found
+    changes: dict[str, Any] = {}
+    if disposition_id is not None:
+        disposition = await lists.disposition_for(agent, disposition_id, contact.group_ids)
+        changes["disposition_id"] = disposition.id
+    query = {"_id": interaction.id, "workspace_id": agent.workspace_id}
     if interaction.open:
-        closed_at = now()
-        await Interaction.get_pymongo_collection().update_one(
-            {"_id": interaction.id, "workspace_id": agent.workspace_id, "open": True},
-            {"$set": {"open": False, "closed_at": closed_at}},
+        closing = {**changes, "open": False, "closed_at": now()}
+        result = await Interaction.get_pymongo_collection().update_one(
+            {**query, "open": True}, {"$set": closing}
         )
-        interaction = interaction.model_copy(update={"open": False, "closed_at": closed_at})
+        if result.matched_count:
+            return interaction.model_copy(update=closing), contact
+        fresh = await Interaction.find_one(query)  # closed meanwhile
+        interaction = fresh or interaction
+    if changes:
+        await Interaction.get_pymongo_collection().update_one(query, {"$set": changes})
+        interaction = interaction.model_copy(update=changes)
     return interaction, contact
 
 

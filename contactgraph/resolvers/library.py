@@ -21,11 +21,14 @@ from ..models import (
     Workspace,
     utcnow,
 )
+from ..models.disposition import Disposition
 from ..models.library import FIELD_KEY, name_key
 from ..models.text import clean_color, clean_name, clean_text
 from ..services import contact_writes
 from ..services.unique import duplicates_as
-from .refs import fetch
+from . import lists
+from .contacts import BULK_MAX
+from .refs import fetch, fetch_many
 
 E = TypeVar("E", bound=LibraryEntry)
 
@@ -163,13 +166,42 @@ async def delete_referenced(
 async def delete_group(agent: Agent, global_id: str) -> PydanticObjectId:
     """Delete a group; its members stay and lose it."""
     group = await fetch(Group, agent.workspace_id, global_id)
+    await _remove_groups(agent, [group])
+    return group.id  # type: ignore[return-value]
+
+
+async def delete_groups(agent: Agent, global_ids: list[str]) -> list[PydanticObjectId]:
+    """``delete_group`` for several: every id must name a group, or nothing is deleted."""
+    if len(global_ids) > BULK_MAX:
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {BULK_MAX} ids at once.", ["ids"])
+    groups = list({g.id: g for g in await fetch_many(Group, agent.workspace_id, global_ids, "ids")}.values())
+    await _remove_groups(agent, groups)
+    return [g.id for g in groups]  # type: ignore[misc]
+
+
+async def _remove_groups(agent: Agent, groups: list[Group]) -> None:
+    """Members stay and lose the groups; so do the agents assigned to them (their sight follows at
+    once); the groups' own custom fields become deleted global fields (values kept until purged);
+    their dispositions are soft-deleted, so interactions closed with them keep showing them.
+
+    The groups go last: a deletion cut short is completed by calling it again.
+    """
+    ids = {g.id for g in groups}
+    scope = {"workspace_id": agent.workspace_id}
     await contact_writes.patch_where(
         agent,
-        {"workspace_id": agent.workspace_id, "group_ids": group.id},
-        lambda c: {"group_ids": [g for g in c.group_ids if g != group.id]},
+        {**scope, "group_ids": {"$in": list(ids)}},
+        lambda c: {"group_ids": [g for g in c.group_ids if g not in ids]},
     )
-    await group.delete()
-    return group.id  # type: ignore[return-value]
+    assigned = await Agent.find({**scope, "group_ids": {"$in": list(ids)}}).to_list()
+    await lists.unassign_agents(agent, assigned, list(ids))  # type: ignore[arg-type]
+    fields = CustomField.get_pymongo_collection()
+    await fields.update_many(
+        {**scope, "group_id": {"$in": list(ids)}, "deleted_at": None}, {"$set": {"deleted_at": utcnow()}}
+    )
+    await fields.update_many({**scope, "group_id": {"$in": list(ids)}}, {"$set": {"group_id": None}})
+    await Disposition.retire(groups)
+    await Group.get_pymongo_collection().delete_many({**scope, "_id": {"$in": list(ids)}})
 
 
 # ---------------------------------------------------------------- custom fields
@@ -213,6 +245,11 @@ async def create_custom_field(agent: Agent, values: dict[str, Any]) -> CustomFie
         position = errors.check(["input", "position"], _position, position)
     if key is not None and await CustomField.find_one({"workspace_id": agent.workspace_id, "key": key}):
         errors.add(ErrorCode.KEY_TAKEN, f"A custom field with key {key!r} exists already.", "input", "key")
+    group = None
+    if values.get("group_id") is not None:
+        group = await errors.check_async(
+            ["input"], fetch, Group, agent.workspace_id, values["group_id"], "groupId"
+        )
     errors.raise_any()
     if position is None:
         position = await _next_position(CustomField, agent.workspace_id)
@@ -224,6 +261,8 @@ async def create_custom_field(agent: Agent, values: dict[str, Any]) -> CustomFie
         options=options or [],
         required=bool(values.get("required")),
         position=position,
+        group_id=group.id if group else None,
+        click_to_action=bool(values.get("click_to_action")),
     )
     taken = DomainError(
         ErrorCode.KEY_TAKEN, f"A custom field with key {key!r} exists already.", ["input", "key"]
@@ -255,6 +294,8 @@ async def update_custom_field(agent: Agent, global_id: str, values: dict[str, An
             changes["options"] = options
     if values.get("required") is not None:
         changes["required"] = values["required"]
+    if values.get("click_to_action") is not None:
+        changes["click_to_action"] = values["click_to_action"]
     if values.get("position") is not None:
         changes["position"] = errors.check(["input", "position"], _position, values["position"])
     errors.raise_any()
@@ -269,6 +310,19 @@ async def set_custom_field_deleted(agent: Agent, global_id: str, deleted: bool) 
     if (field.deleted_at is not None) != deleted:
         await field.set({"deleted_at": utcnow() if deleted else None})
     return field
+
+
+async def delete_custom_fields(agent: Agent, global_ids: list[str]) -> list[PydanticObjectId]:
+    """Soft-delete several fields at once (values stay); every id must name a field, or none changes."""
+    if len(global_ids) > BULK_MAX:
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {BULK_MAX} ids at once.", ["ids"])
+    fields = await fetch_many(CustomField, agent.workspace_id, global_ids, "ids")
+    ids = list(dict.fromkeys(f.id for f in fields))
+    await CustomField.get_pymongo_collection().update_many(
+        {"workspace_id": agent.workspace_id, "_id": {"$in": ids}, "deleted_at": None},
+        {"$set": {"deleted_at": utcnow()}},
+    )
+    return ids  # type: ignore[return-value]
 
 
 async def purge_custom_field(agent: Agent, global_id: str) -> PydanticObjectId:
@@ -291,6 +345,6 @@ async def purge_custom_field(agent: Agent, global_id: str) -> PydanticObjectId:
     await contact_writes.patch_where(
         agent,
         {"workspace_id": agent.workspace_id, "custom_values.field_id": field.id},
-        lambda c: {"custom_values": [v.model_dump() for v in c.custom_values if v.field_id != field.id]},
+        lambda c: {"custom_values": [v for v in c.custom_values if v.field_id != field.id]},
     )
     return field.id  # type: ignore[return-value]

@@ -21,6 +21,7 @@ KIND = {
     "Contact": "Contact",
     "Workspace": "Workspace",
     "Webhook": "Webhook",
+    "Disposition": "Disposition",
 }
 
 

@@ -27,6 +27,7 @@ from .guards import ClientErrors, log_unexpected
 from .imports import ImportMutation, ImportQuery, ImportSubscription
 from .journey import JourneyMutation
 from .library import LibraryMutation, LibraryQuery
+from .lists import ListsMutation
 from .merge import MergeMutation
 from .node import NodeQuery
 from .reports import ReportsQuery
@@ -41,7 +42,7 @@ Query = merge_types("Query", (Query, ImportQuery))
 Mutation = merge_types(
     "Mutation", (AdminMutation, LibraryMutation, ContactMutation, BoardMutation, WebhookMutation)
 )
-Mutation = merge_types("Mutation", (Mutation, ImportMutation))
+Mutation = merge_types("Mutation", (Mutation, ImportMutation, ListsMutation))
 Mutation = merge_types("Mutation", (Mutation, ChatMutation, MergeMutation, JourneyMutation))
 Subscription = merge_types("Subscription", (ContactSubscription, ImportSubscription))
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import Private
+from strawberry.scalars import JSON
 
 from ..ids import encode_id
 from ..loaders.context import Info
@@ -14,9 +15,11 @@ from ..models import Contact as ContactDoc
 from ..models.interaction import Interaction as InteractionDoc
 from ..resolvers import interactions
 from ..resolvers.pagination import Page
+from .admin import Agent
 from .common import Node, PageInfo, UserError
 from .fields import mutation
 from .inputs import given
+from .lists import Disposition
 
 if TYPE_CHECKING:
     from .contact_type import Contact
@@ -54,6 +57,26 @@ class Interaction(Node):
         from .contact_type import Contact  # contact_type imports this module for timeline
 
         return Contact.from_doc(self.subject)
+
+    @strawberry.field(description="who handled it")
+    async def agent(self, info: Info) -> Agent | None:
+        if self.doc.agent_id is None:
+            return None
+        agent = await info.context.loaders.agent.load(self.doc.agent_id)
+        return Agent.from_doc(agent) if agent else None
+
+    @strawberry.field(description="set when it closed; a disposition deleted since still shows")
+    async def disposition(self, info: Info) -> Disposition | None:
+        if self.doc.disposition_id is None:
+            return None
+        disposition = await info.context.loaders.disposition.load(self.doc.disposition_id)
+        return Disposition.from_doc(disposition) if disposition else None
+
+    @strawberry.field(
+        description='free-form metadata shown by "show details" (an object of strings, numbers, booleans)'
+    )
+    def details(self) -> JSON | None:
+        return self.doc.details  # type: ignore[return-value]  # JSON is the scalar of a plain object
 
 
 @strawberry.type
@@ -111,6 +134,14 @@ class InteractionInput:
     summary: str | None = strawberry.UNSET
     open: bool | None = False
     occurred_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="default: now")
+    agent_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="the agent who handled it; default: the caller"
+    )
+    details: JSON | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="an object of at most 50 keys (1 to 64 characters) whose values are strings "
+        "(at most 1,000 characters), numbers or booleans",
+    )
 
 
 @strawberry.type
@@ -122,12 +153,18 @@ class InteractionPayload:
 @strawberry.type
 class JourneyMutation:
     @mutation(
-        description="by contactId, or by phone (creating the contact then needs CONTACT_CREATE as well)")
+        description="by contactId, or by phone (creating the contact then needs CONTACT_CREATE as well)"
+    )
     async def record_interaction(self, info: Info, input: InteractionInput) -> InteractionPayload:
         doc, contact = await interactions.record_interaction(info.context.caller, given(input))
         return InteractionPayload(interaction=Interaction.from_doc(doc, contact))
 
-    @mutation(description="closing a closed interaction changes nothing")
-    async def close_interaction(self, info: Info, id: strawberry.ID) -> InteractionPayload:
-        doc, contact = await interactions.close_interaction(info.context.caller, id)
+    @mutation(
+        description="dispositionId: of a list the contact is in; closing a closed interaction changes "
+        "nothing but its disposition"
+    )
+    async def close_interaction(
+        self, info: Info, id: strawberry.ID, disposition_id: strawberry.ID | None = None
+    ) -> InteractionPayload:
+        doc, contact = await interactions.close_interaction(info.context.caller, id, disposition_id)
         return InteractionPayload(interaction=Interaction.from_doc(doc, contact))

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import Private
 
-from ..ids import encode_id
+from ..ids import decode_id, encode_id
 from ..loaders.context import Info
+from ..loaders.lists import ListKey
 from ..models import CustomField as CustomFieldDoc
 from ..models import CustomFieldType, Group, Permission, Source, Status
 from ..resolvers import library
+from .admin import Agent
 from .common import DeletePayload, Node, UserError
 from .fields import mutation, query
 from .inputs import given
+
+if TYPE_CHECKING:
+    from .lists import Disposition
+
+LazyDisposition = Annotated["Disposition", strawberry.lazy("contactgraph.schema.lists")]
 
 
 @strawberry.type
@@ -73,6 +80,27 @@ class GroupType(Node):
     async def contact_count(self, info: Info) -> int:
         return await info.context.loaders.contacts_by_group.load(self.doc.id)  # type: ignore[arg-type]  # stored, so it has an id
 
+    @strawberry.field(description="agents assigned to the list (CONTACT_VIEW_TEAM sees its members)")
+    async def agents(self, info: Info) -> list[Agent]:
+        found = await info.context.loaders.agents_by_group.load(self.doc.id)  # type: ignore[arg-type]
+        return [Agent.from_doc(a) for a in found]
+
+    @strawberry.field(description="fields scoped to this list")
+    async def custom_fields(self, info: Info, include_deleted: bool | None = False) -> list[CustomField]:
+        found = await info.context.loaders.custom_fields_by_group.load(self._key(include_deleted))
+        return [CustomField.from_doc(f) for f in found]
+
+    @strawberry.field
+    async def dispositions(self, info: Info, include_deleted: bool | None = False) -> list[LazyDisposition]:
+        from .lists import Disposition  # lists imports this module for Disposition.group
+
+        found = await info.context.loaders.dispositions_by_group.load(self._key(include_deleted))
+        return [Disposition.from_doc(d) for d in found]
+
+    def _key(self, include_deleted: bool | None) -> ListKey:
+        assert self.doc.id is not None  # a stored group
+        return self.doc.id, bool(include_deleted)
+
 
 @strawberry.type
 class CustomField(Node):
@@ -85,6 +113,9 @@ class CustomField(Node):
     position: int
     deleted_at: datetime | None = strawberry.field(
         description="soft-deleted fields keep their values until purged"
+    )
+    click_to_action: bool = strawberry.field(
+        description="the value is actionable in an agent's view (dial, message, open)"
     )
 
     @classmethod
@@ -99,7 +130,17 @@ class CustomField(Node):
             required=doc.required,
             position=doc.position,
             deleted_at=doc.deleted_at,
+            click_to_action=doc.click_to_action,
         )
+
+    @strawberry.field(
+        description="null: a global field; else the field belongs to that list and applies to its members"
+    )
+    async def group(self, info: Info) -> GroupType | None:
+        if self.doc.group_id is None:
+            return None
+        group = await info.context.loaders.group.load(self.doc.group_id)
+        return GroupType.from_doc(group) if group else None
 
 
 # ---------------------------------------------------------------- inputs and payloads
@@ -138,6 +179,10 @@ class CustomFieldInput:
     options: list[str] | None = strawberry.UNSET
     required: bool | None = False
     position: int | None = strawberry.UNSET
+    group_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="the list the field belongs to; none: a global field"
+    )
+    click_to_action: bool | None = False
 
 
 @strawberry.input
@@ -146,6 +191,7 @@ class CustomFieldPatch:
     options: list[str] | None = strawberry.UNSET
     required: bool | None = strawberry.UNSET
     position: int | None = strawberry.UNSET
+    click_to_action: bool | None = strawberry.UNSET
 
 
 @strawberry.type
@@ -194,10 +240,24 @@ class LibraryQuery:
     async def groups(self, info: Info) -> list[GroupType]:
         return [GroupType.from_doc(g) for g in await Group.in_workspace(info.context.caller.workspace_id)]
 
-    @query()
-    async def custom_fields(self, info: Info, include_deleted: bool | None = False) -> list[CustomField]:
-        found = await CustomFieldDoc.in_workspace(
-            info.context.caller.workspace_id, include_deleted=bool(include_deleted)
+    @query(description="groupId: that list's fields; none: global fields")
+    async def custom_fields(
+        self,
+        info: Info,
+        include_deleted: bool | None = False,
+        only_deleted: bool | None = False,
+        group_id: strawberry.ID | None = None,
+    ) -> list[CustomField]:
+        group = None
+        if group_id is not None:
+            group = decode_id(group_id, "Group")
+            if group is None:
+                return []
+        found = await CustomFieldDoc.listed(
+            info.context.caller.workspace_id,
+            group,  # type: ignore[arg-type]
+            include_deleted=bool(include_deleted),
+            only_deleted=bool(only_deleted),
         )
         return [CustomField.from_doc(f) for f in found]
 
@@ -256,6 +316,11 @@ class LibraryMutation:
         return _deleted("Group", await library.delete_group(info.context.caller, id))
 
     @mutation()
+    async def delete_groups(self, info: Info, ids: list[strawberry.ID]) -> DeletePayload:
+        deleted = await library.delete_groups(info.context.caller, ids)  # type: ignore[arg-type]
+        return DeletePayload(deleted_ids=[strawberry.ID(encode_id("Group", oid)) for oid in deleted])
+
+    @mutation()
     async def create_custom_field(self, info: Info, input: CustomFieldInput) -> CustomFieldPayload:
         field = await library.create_custom_field(info.context.caller, given(input))
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
@@ -276,6 +341,11 @@ class LibraryMutation:
     async def restore_custom_field(self, info: Info, id: strawberry.ID) -> CustomFieldPayload:
         field = await library.set_custom_field_deleted(info.context.caller, id, deleted=False)
         return CustomFieldPayload(custom_field=CustomField.from_doc(field))
+
+    @mutation(description="soft delete of several")
+    async def delete_custom_fields(self, info: Info, ids: list[strawberry.ID]) -> DeletePayload:
+        deleted = await library.delete_custom_fields(info.context.caller, ids)  # type: ignore[arg-type]
+        return DeletePayload(deleted_ids=[strawberry.ID(encode_id("CustomField", oid)) for oid in deleted])
 
     @mutation(description="erases the field and every stored value")
     async def purge_custom_field(self, info: Info, id: strawberry.ID) -> DeletePayload:

@@ -12,6 +12,7 @@ from ..models import Agent as AgentDoc
 from ..models import CustomField as CustomFieldDoc
 from ..models import DomainError, Group, Source, Status
 from ..models import Workspace as WorkspaceDoc
+from ..models.disposition import Disposition as DispositionDoc
 from ..resolvers.contacts import visible_contact
 from ..resolvers.history import visible_status_change
 from ..resolvers.interactions import visible_interaction
@@ -23,6 +24,7 @@ from .history import StatusChange
 from .imports import import_job_node
 from .journey import Interaction
 from .library import ContactSource, ContactStatus, CustomField, GroupType
+from .lists import Disposition
 from .webhooks import webhook_node
 
 _LIBRARY = {
@@ -31,7 +33,9 @@ _LIBRARY = {
     "Group": (Group, GroupType),
     "CustomField": (CustomFieldDoc, CustomField),
     "Agent": (AgentDoc, Agent),
+    "Disposition": (DispositionDoc, Disposition),
 }
+
 
 async def resolve_node(info: Info, global_id: str) -> Node | None:
     decoded = decode_any(global_id)
