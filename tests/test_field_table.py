@@ -22,7 +22,7 @@ SHOWN = """
   id firstname lastname fullName phone waId otherPhones email type
   status { id } source { id } groups { id } assignedAgent { id }
   company website description country city state zip address
-  customFields { field { key } value }
+  socialProfiles { network handle url } customFields { field { key } value }
   optedOut optedOutAt statusChangedAt createdAt updatedAt
 """
 
@@ -55,13 +55,14 @@ mutation($id: ID!, $input: DuplicateContactInput!) {{
 
 INPUT_FIELDS = "query($name: String!) { __type(name: $name) { inputFields { name } } }"
 
-IMPORTED = [f for f in flagged(Flag.IMPORT) if f.kind is not Kind.CUSTOM]
+IMPORTED = [f for f in flagged(Flag.IMPORT) if f.kind not in (Kind.CUSTOM, Kind.SOCIAL)]
 
 # A value for each imported column, written as the export writes it.
 CELLS = {
     "firstname": "Ada",
     "lastname": "Lovelace",
     "phone": phone(50),
+    "otherPhones": phone(51),
     "email": "ada@example.com",
     "type": "CUSTOMER",
     "status": "Won",
@@ -113,6 +114,8 @@ async def _full_contact(
         "zip": "W1",
         "address": "12 St James's Square",
         "customFields": [{"key": "plan", "value": "pro"}],
+        "otherPhones": [phone(500 + n)],
+        "socialProfiles": [{"network": "instagram", "handle": f"ada{n}", "url": f"https://instagram.com/ada{n}"}],
         **overrides,
     }
     contact = await make_contact(api, workspace, library, **values)
@@ -260,10 +263,10 @@ async def test_every_export_column_is_a_table_field_and_every_imported_one_round
     job = await run_import(api, other.token, exported)
     [after] = await _export(api, other.token)
     # then
-    columns = [f.csv_name for f in flagged(Flag.EXPORT) if f.kind is not Kind.CUSTOM]
-    assert list(before) == [*columns, "customFields.plan"]
+    columns = [f.csv_name for f in flagged(Flag.EXPORT) if f.kind not in (Kind.CUSTOM, Kind.SOCIAL)]
+    assert list(before) == [*columns, "social.instagram", "customFields.plan"]
     assert (job["created"], job["failed"]) == (1, 0)
-    imported = [f.csv_name for f in IMPORTED] + ["customFields.plan"]
+    imported = [f.csv_name for f in IMPORTED] + ["social.instagram", "customFields.plan"]
     assert all(before[c] for c in imported)
     assert {c: after[c] for c in imported} == {c: before[c] for c in imported}
     assert before["assignedAgent"] and not after["assignedAgent"]  # exported, never imported
@@ -276,7 +279,13 @@ async def test_every_alias_of_an_imported_field_fills_it(
     rounds = max(len(f.aliases) for f in IMPORTED)
     for n in range(rounds):
         header = [f.aliases[n % len(f.aliases)] if f.aliases else f.csv_name for f in IMPORTED]
-        cells = {**CELLS, "phone": phone(100 + n), "email": f"ada{n}@example.com", "lastname": f"Alias {n}"}
+        cells = {
+            **CELLS,
+            "phone": phone(100 + n),
+            "otherPhones": phone(200 + n),
+            "email": f"ada{n}@example.com",
+            "lastname": f"Alias {n}",
+        }
         row = [cells[f.csv_name] for f in IMPORTED]
         # when
         job = await run_import(api, workspace.token, csv_bytes([header, row]))
@@ -289,6 +298,7 @@ async def test_every_alias_of_an_imported_field_fills_it(
         expected = {
             **CELLS,
             "phone": phone(100 + n),
+            "otherPhones": phone(200 + n),
             "email": f"ada{n}@example.com",
             "lastname": f"Alias {n}",
         }

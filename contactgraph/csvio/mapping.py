@@ -6,14 +6,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..models import CustomField, ErrorCode, Errors
+from ..models import CustomField, DomainError, ErrorCode, Errors
 from ..models.contact import Flag, Kind, flagged
 from ..models.import_job import ColumnTarget
+from ..models.social import COLUMN_PREFIX, clean_network
 
 CUSTOM_PREFIX = "customFields."
+PHONE, OTHER_PHONES = "phone", "otherPhones"
 
 # The contact fields an import fills, by their CSV column names, and the other names a header may give them.
-_IMPORTED = [f for f in flagged(Flag.IMPORT) if f.kind is not Kind.CUSTOM]
+_IMPORTED = [f for f in flagged(Flag.IMPORT) if f.kind not in (Kind.CUSTOM, Kind.SOCIAL)]
 FIELDS = tuple(f.csv_name for f in _IMPORTED)
 
 
@@ -32,6 +34,22 @@ def custom_key(field: str) -> str | None:
     return field[len(CUSTOM_PREFIX) :] if field.startswith(CUSTOM_PREFIX) else None
 
 
+def social_network(field: str) -> str | None:
+    """The network of a ``social.<network>`` target, None for any other."""
+    return field[len(COLUMN_PREFIX) :] if field.startswith(COLUMN_PREFIX) else None
+
+
+def _social_target(name: str) -> str | None:
+    """``social.<network>`` for a column or field so named (any case), its network as stored."""
+    text = name.strip()
+    if not text.casefold().startswith(COLUMN_PREFIX):
+        return None
+    try:
+        return COLUMN_PREFIX + clean_network(text[len(COLUMN_PREFIX) :])
+    except DomainError:
+        return None
+
+
 class Mapper:
     """Resolves column names and field names against one header and one set of custom fields."""
 
@@ -46,6 +64,8 @@ class Mapper:
         if text.casefold().startswith(CUSTOM_PREFIX.casefold()):
             key = text[len(CUSTOM_PREFIX) :].strip()
             return CUSTOM_PREFIX + key if key in self.fields else None
+        if (social := _social_target(text)) is not None:
+            return social
         if (field := _BY_NAME.get(folded(text))) is not None:
             return field
         labelled = self._by_label.get(folded(text))
@@ -56,7 +76,7 @@ class Mapper:
         key = custom_key(name.strip())
         if key is not None:
             return CUSTOM_PREFIX + key if key in self.fields else None
-        return _BY_NAME.get(folded(name))
+        return _social_target(name) or _BY_NAME.get(folded(name))
 
     def column_index(self, name: str) -> int | None:
         for exact in (True, False):
@@ -66,12 +86,20 @@ class Mapper:
         return None
 
     def by_header(self) -> list[ColumnTarget]:
-        targets: dict[str, int] = {}
-        for i, name in enumerate(self.header):
-            field = self.field_for_header(name)
-            if field is not None and field not in targets:
-                targets[field] = i
-        return [ColumnTarget(column=i, field=f) for f, i in targets.items()]
+        """Each column named like a field fills it, the first such column only; but of several
+        phone columns (``phone``, ``mobile``, ``whatsapp``...) the one named ``phone``, else the
+        first, is the phone and the others fill the other phones, with any ``phone2`` columns.
+        """
+        found = [(i, f) for i, name in enumerate(self.header) if (f := self.field_for_header(name))]
+        phones = [i for i, f in found if f == PHONE]
+        main = next((i for i in phones if folded(self.header[i]) == PHONE), phones[0] if phones else None)
+        targets: list[ColumnTarget] = []
+        for i, field in found:
+            if field == PHONE and i != main:
+                field = OTHER_PHONES
+            if field == OTHER_PHONES or all(t.field != field for t in targets):
+                targets.append(ColumnTarget(column=i, field=field))
+        return targets
 
     def explicit(self, mapping: Sequence[dict[str, Any]], errors: Errors) -> list[ColumnTarget]:
         targets: list[ColumnTarget] = []
@@ -89,9 +117,9 @@ class Mapper:
                     *path,
                     "field",
                 )
-            elif field in seen:
+            elif field in seen and field != OTHER_PHONES:  # several columns may hold other numbers
                 errors.add(ErrorCode.INVALID, f"{field!r} is mapped twice.", *path, "field")
-            if column is not None and field is not None and field not in seen:
+            if column is not None and field is not None and (field not in seen or field == OTHER_PHONES):
                 targets.append(ColumnTarget(column=column, field=field))
             if field is not None:
                 seen.add(field)

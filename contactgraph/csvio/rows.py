@@ -19,6 +19,7 @@ from ..models import (
     CustomFieldType,
     CustomValue,
     DomainError,
+    DomainErrors,
     ErrorCode,
     Group,
     Source,
@@ -28,12 +29,13 @@ from ..models.contact import BY_STORED, TEXT_LIMITS, Flag, Kind, derive, flagged
 from ..models.custom_values import StoredValue, coerce_value
 from ..models.import_job import ImportPlan
 from ..models.library import name_key
-from ..models.phones import normalize_phone
+from ..models.phones import OTHER_PHONES_MAX, normalize_phone, normalize_phones, split_phones
+from ..models.social import PROFILES_MAX, profile_from_cell, updated_profiles
 from ..models.text import clean_text
-from .mapping import custom_key
+from .mapping import OTHER_PHONES, custom_key, social_network
 
 # The contact fields an import fills, by column name, and those a new contact cannot do without.
-_IMPORTED = {f.csv_name: f for f in flagged(Flag.IMPORT) if f.kind is not Kind.CUSTOM}
+_IMPORTED = {f.csv_name: f for f in flagged(Flag.IMPORT) if f.kind not in (Kind.CUSTOM, Kind.SOCIAL)}
 _NEEDED = [f for f in _IMPORTED.values() if Contact.model_fields[f.attribute].is_required()]
 _FORMULA_START = ("=", "+", "-", "@")
 
@@ -125,12 +127,23 @@ class RowReader:
             name: f.cleaned for name, f in _IMPORTED.items() if f.clean is not None
         }
         self._parsers["phone"] = lambda text: normalize_phone(text, plan.default_region)
+        self._parsers[OTHER_PHONES] = self._numbers
         for name, limit in text_limits.items():
             self._parsers[BY_STORED[name].csv_name] = partial(clean_text, max_length=limit)
 
     def column_name(self, target: str) -> str | None:
         index = self.columns.get(target)
         return self.header[index] if index is not None and index < len(self.header) else None
+
+    def _column_of(self, index: int) -> str | None:
+        return self.header[index] if index < len(self.header) else None
+
+    def _numbers(self, text: str) -> list[str]:
+        """A cell of other phones (``;``, ``,`` or ``:::`` between them), each read as the phone is."""
+        try:
+            return normalize_phones(split_phones(text), self.plan.default_region)
+        except DomainErrors as many:
+            raise DomainError(many.errors[0].code, many.errors[0].message) from None
 
     def parse(self, number: int, cells: list[str]) -> ParsedRow:
         row = ParsedRow(number, cells)
@@ -141,7 +154,14 @@ class RowReader:
             try:
                 self._read(row, target.field, text)
             except DomainError as error:
-                row.problems.append(RowProblem(self.column_name(target.field), error.code, error.message))
+                row.problems.append(RowProblem(self._column_of(target.column), error.code, error.message))
+        numbers = set(row.values.get("other_phones", [])) - {row.phone}
+        if len(numbers) > OTHER_PHONES_MAX:
+            message = f"At most {OTHER_PHONES_MAX} other phones."
+            row.problems.append(RowProblem(self.column_name(OTHER_PHONES), ErrorCode.LIMIT_EXCEEDED, message))
+        if len(row.values.get("social_profiles", [])) > PROFILES_MAX:
+            message = f"At most {PROFILES_MAX} social profiles."
+            row.problems.append(RowProblem(None, ErrorCode.LIMIT_EXCEEDED, message))
         for group_id in self.plan.group_ids:
             if group_id not in row.group_ids:
                 row.group_ids.append(group_id)
@@ -149,9 +169,14 @@ class RowReader:
 
     def _read(self, row: ParsedRow, target: str, text: str) -> None:
         key = custom_key(target)
+        network = social_network(target)
         if key is not None:
             definition = self.library.fields[key]
             row.custom[definition.id] = custom_value(definition, text)  # type: ignore[index]
+        elif network is not None:
+            row.values.setdefault("social_profiles", []).append(profile_from_cell(network, text))
+        elif target == OTHER_PHONES:  # several columns may give them
+            row.values.setdefault("other_phones", []).extend(self._numbers(text))
         elif target == "groups":
             row.group_ids.extend(g for g in self._groups(text) if g not in row.group_ids)
         elif target in ("status", "source"):
@@ -219,8 +244,18 @@ class RowReader:
         )
 
     def changes(self, before: Contact, row: ParsedRow) -> dict[str, Any]:
-        """What a row changes in an existing contact (its non-empty values that differ), as stored."""
+        """What a row changes in an existing contact (its non-empty values that differ), as stored.
+
+        Never its main phone (its WhatsApp identity): the row's phone, and its other phones,
+        join the contact's other phones, as groups join its groups; a number is never taken
+        away by an import. A profile replaces the contact's profile of its network.
+        """
         changes = dict(row.values)
+        numbers = [changes.pop("phone", before.phone), *changes.pop("other_phones", [])]
+        held = before.other_phones
+        changes["other_phones"] = [*held, *(n for n in numbers if n not in held)]
+        if "social_profiles" in changes:
+            changes["social_profiles"] = updated_profiles(before.social_profiles, changes["social_profiles"])
         changes["group_ids"] = [*before.group_ids, *(g for g in row.group_ids if g not in before.group_ids)]
         if row.custom:
             changes["custom_values"] = Contact.merge_values(before.custom_values, row.custom)

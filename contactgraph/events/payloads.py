@@ -65,6 +65,8 @@ def _json(field: ContactField, contact: Contact, fields: dict[Any, CustomField])
         return _when(value)
     if field.kind is Kind.ENUM:
         return value.value
+    if field.kind is Kind.SOCIAL:
+        return [profile.model_dump() for profile in value]
     return list(value) if isinstance(value, list) else value
 
 

@@ -21,7 +21,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from .base import WorkspaceDocument, utcnow
 from .custom_values import StoredValue
 from .errors import DomainError, ErrorCode
-from .phones import normalize_phone
+from .phones import normalize_phone, normalize_phones
+from .social import SocialProfile, clean_profiles
 from .text import clean_name, clean_text, clean_url, normalize_email, parse_bool
 
 
@@ -75,6 +76,7 @@ class Kind(StrEnum):
     BOOL = "bool"
     TIME = "time"
     CUSTOM = "custom"  # custom values: by key in JSON, a ``customFields.<key>`` column each in CSV
+    SOCIAL = "social"  # social profiles: a list of objects in JSON, a ``social.<network>`` column each in CSV
     SHOWN = "shown"  # computed from other fields where it is shown, never stored
     INTERNAL = "internal"  # kept for the server's own use
 
@@ -98,14 +100,20 @@ class ContactField:
     stored: str | None  # the document's attribute; None for a SHOWN field
     kind: Kind
     flags: frozenset[Flag]
-    clean: Callable[..., Any] | None = None  # a given text to its stored value (DomainError if invalid)
+    clean: Callable[..., Any] | None = None  # a given text (or list) as stored (DomainError if invalid)
     limit: int | None = None  # the longest text ``clean`` takes
     ref: str | None = None  # the node type a REF field names
     column: str | None = None  # its CSV column, when not its API name
     aliases: tuple[str, ...] = ()  # other header names an import reads it from
+    many: bool = False  # holds a list, which a null clears to []
 
     def has(self, flag: Flag) -> bool:
         return flag in self.flags
+
+    @property
+    def empty(self) -> Any:
+        """What the field holds when cleared."""
+        return [] if self.many else None
 
     @property
     def csv_name(self) -> str:
@@ -139,7 +147,9 @@ CONTACT_FIELDS: tuple[ContactField, ...] = (
            aliases=("phone number", "mobile", "mobile phone", "mobile number", "cell", "cell phone",
                     "telephone", "tel", "whatsapp", "whatsapp number", "wa id", "msisdn")),
     _field("waId", None, Kind.SHOWN, "webhook"),
-    _field("otherPhones", "other_phones", Kind.PHONE, "export webhook"),
+    _field("otherPhones", "other_phones", Kind.PHONE, "input export import webhook", clean=normalize_phones,
+           many=True, aliases=("other phones", "other phone", "phone2", "phone3", "second phone",
+                               "secondary phone", "alternate phone", "additional phones")),
     _field("email", "email", Kind.TEXT, "input merge export import webhook", clean=normalize_email,
            aliases=("e-mail", "email address", "e-mail address", "mail")),
     _field("type", "type", Kind.ENUM, "input required merge copy export import webhook", clean=parse_type,
@@ -149,7 +159,7 @@ CONTACT_FIELDS: tuple[ContactField, ...] = (
     _field("sourceId", "source_id", Kind.REF, "input required merge copy export import webhook",
            ref="ContactSource", column="source", aliases=("source name", "lead source")),
     _field("groupIds", "group_ids", Kind.REF, "input copy export import webhook",
-           ref="Group", column="groups", aliases=("group", "group names", "lists", "list")),
+           ref="Group", column="groups", many=True, aliases=("group", "group names", "lists", "list")),
     _field("assignedAgentId", "assigned_agent_id", Kind.REF, "input merge copy export webhook",
            ref="Agent", column="assignedAgent"),
     _field("company", "company", Kind.TEXT, "input merge copy export import webhook",
@@ -168,14 +178,16 @@ CONTACT_FIELDS: tuple[ContactField, ...] = (
            clean=clean_text, limit=32, aliases=("zip code", "postal code", "postcode", "postal")),
     _field("address", "address", Kind.TEXT, "input merge copy export import webhook",
            clean=clean_text, limit=500, aliases=("street", "street address", "address line 1", "address1")),
-    _field("customFields", "custom_values", Kind.CUSTOM, "input copy export import webhook"),
+    _field("socialProfiles", "social_profiles", Kind.SOCIAL, "input merge export import webhook",
+           clean=clean_profiles, many=True),
+    _field("customFields", "custom_values", Kind.CUSTOM, "input copy export import webhook", many=True),
     _field("optedOut", "opted_out", Kind.BOOL, "copy export import webhook", clean=parse_bool,
            aliases=("opted out", "opt out", "unsubscribed")),
     _field("optedOutAt", "opted_out_at", Kind.TIME, "derived copy export webhook"),
     _field("statusChangedAt", "status_changed_at", Kind.TIME, "derived webhook"),
     _field("createdAt", "created_at", Kind.TIME, "export webhook"),
     _field("updatedAt", "updated_at", Kind.TIME, "derived export webhook"),
-    _field("mergedIds", "merged_ids", Kind.REF, "", ref="Contact"),
+    _field("mergedIds", "merged_ids", Kind.REF, "", ref="Contact", many=True),
     _field("keys", "keys", Kind.INTERNAL, "derived"),
     _field("writeId", "write_id", Kind.INTERNAL, ""),
 )
@@ -220,6 +232,7 @@ class Contact(WorkspaceDocument):
     zip: str | None = None
     address: str | None = None
     custom_values: list[CustomValue] = Field(default_factory=list)
+    social_profiles: list[SocialProfile] = Field(default_factory=list)
     opted_out: bool = False
     opted_out_at: datetime | None = None
     status_changed_at: datetime = Field(default_factory=utcnow)
@@ -275,18 +288,27 @@ class Contact(WorkspaceDocument):
         return [CustomValue(field_id=k, value=v) for k, v in merged.items() if v is not None]
 
 
+# The lists of embedded models a contact holds: compared as models, stored as dicts.
+_EMBEDDED: dict[str, type[BaseModel]] = {"custom_values": CustomValue, "social_profiles": SocialProfile}
+
+
 def derive(before: Contact | None, changes: Mapping[str, Any], at: datetime | None = None) -> dict[str, Any]:
     """``changes`` to ``before`` (None: the values of a new contact) as stored, with what they imply.
 
     Values ``before`` holds already are dropped (nothing left: ``{}``). Names give the
-    search keys; opting out or back in sets ``opted_out_at`` unless given; custom values
-    (``CustomValue`` or dicts) are stored as dicts. ``at``, the moment of a write, is
+    search keys; other phones are kept once each and never repeat the phone; opting out
+    or back in sets ``opted_out_at`` unless given; custom values and social profiles
+    (models or dicts) are stored as dicts. ``at``, the moment of a write, is
     then its ``updated_at`` and a status change's ``status_changed_at`` (a new contact's
     ``created_at`` too). Deriving derived changes again gives them back.
     """
     values = dict(changes)
-    if "custom_values" in values:
-        values["custom_values"] = [CustomValue.model_validate(v) for v in values["custom_values"]]
+    for name in _EMBEDDED.keys() & values.keys():
+        values[name] = [_EMBEDDED[name].model_validate(v) for v in values[name]]
+    if {"phone", "other_phones"} & values.keys():
+        phone = values.get("phone", before.phone if before else None)
+        others = values.get("other_phones", before.other_phones if before else [])
+        values["other_phones"] = [n for n in dict.fromkeys(others) if n != phone]
     if before is not None:
         values = {k: v for k, v in values.items() if getattr(before, k) != v}
         if not values:
@@ -297,8 +319,8 @@ def derive(before: Contact | None, changes: Mapping[str, Any], at: datetime | No
         values["keys"] = SearchKeys.of(first, last).model_dump()
     if "opted_out" in values and "opted_out_at" not in changes:
         values["opted_out_at"] = (at or utcnow()) if values["opted_out"] else None
-    if "custom_values" in values:
-        values["custom_values"] = [item.model_dump() for item in values["custom_values"]]
+    for name in _EMBEDDED.keys() & values.keys():
+        values[name] = [item.model_dump() for item in values[name]]
     if at is not None:
         stamps = ["created_at", "updated_at", "status_changed_at"] if before is None else ["updated_at"]
         if before is not None and "status_id" in values:

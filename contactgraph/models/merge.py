@@ -12,6 +12,7 @@ from pymongo import ASCENDING, IndexModel
 
 from .base import WorkspaceDocument, utcnow
 from .contact import Contact, Flag, derive, flagged
+from .social import united_profiles
 
 
 class MergeSide(StrEnum):
@@ -36,14 +37,15 @@ def merged_changes(primary: Contact, secondary: Contact, choices: Choices) -> di
     """The changes (as stored, with what they imply) that merge ``secondary`` into ``primary``.
 
     The primary's values win and its empty fields are filled from the secondary;
-    ``choices`` take a field from one side whatever it holds. Groups and custom values
-    are united (the primary's value wins), the secondary's numbers join the other
-    phones, and the contact is opted out if either was.
+    ``choices`` take a field from one side whatever it holds. Groups, custom values and
+    social profiles are united (the primary's value, or profile of a network, wins), the
+    secondary's numbers join the other phones, and the contact is opted out if either was.
     """
     result: dict[str, Any] = {}
     for name in CHOOSABLE.values():
         if _empty(getattr(primary, name)) and not _empty(getattr(secondary, name)):
             result[name] = getattr(secondary, name)
+    result["social_profiles"] = united_profiles(primary.social_profiles, secondary.social_profiles)
     for name, side in choices.fields.items():
         result[name] = getattr(secondary if side is MergeSide.SECONDARY else primary, name)
     result["group_ids"] = list(dict.fromkeys([*primary.group_ids, *secondary.group_ids]))
@@ -71,7 +73,7 @@ def _united_values(primary: Contact, secondary: Contact, choices: Choices) -> li
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == ""
+    return value is None or value == "" or value == []
 
 
 class MergeRecord(WorkspaceDocument):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from .errors import DomainError, ErrorCode
+from .errors import DomainError, DomainErrors, ErrorCode
 
 _ALLOWED = re.compile(r"^\(?\+?[0-9 ().\-]+$")
 _MAX_LENGTH = 40
+_BETWEEN_NUMBERS = re.compile(r";|,|:::")
+OTHER_PHONES_MAX = 10
 
 
 def normalize_phone(raw: str, default_region: str | None = None) -> str:
@@ -56,6 +59,30 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
         country = f"for country code +{number.country_code}" + (f" ({where})" if where else "")
         raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a valid number {country}.")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def normalize_phones(raw: Sequence[str], default_region: str | None = None) -> list[str]:
+    """Each of ``raw`` as ``normalize_phone`` gives it, position by position (at most ``OTHER_PHONES_MAX``).
+
+    A ``DomainErrors`` names each bad number by its index. Repeats, and a repeat of the
+    main phone, are dropped where the contact's values are derived (``contact.derive``).
+    """
+    if len(raw) > OTHER_PHONES_MAX:
+        raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {OTHER_PHONES_MAX} other phones.")
+    numbers, problems = [], []
+    for i, text in enumerate(raw):
+        try:
+            numbers.append(normalize_phone(text, default_region))
+        except DomainError as error:
+            problems.append(error.at(i))
+    if problems:
+        raise DomainErrors(problems)
+    return numbers
+
+
+def split_phones(text: str) -> list[str]:
+    """The numbers of one CSV cell, written apart by ``;``, ``,`` or ``:::``."""
+    return [part.strip() for part in _BETWEEN_NUMBERS.split(text) if part.strip()]
 
 
 def wa_id(e164: str) -> str:

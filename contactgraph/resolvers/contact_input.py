@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -10,6 +10,7 @@ from beanie import PydanticObjectId
 from ..models import Agent, Contact, CustomField, DomainError, ErrorCode, Errors, Group, Source, Status
 from ..models.contact import Flag, derive, flagged
 from ..models.custom_values import StoredValue, validate_value
+from ..models.lists import GroupRule, applies, lacking, outside, required_fields, required_message
 from ..services.unique import email_taken, phone_taken
 from .refs import fetch, fetch_many
 
@@ -41,7 +42,8 @@ class ContactChanges:
         self.errors = Errors()
         self.values: dict[str, Any] = {}
         self.custom_changes: dict[PydanticObjectId, StoredValue] = {}
-        self.custom_given: set[PydanticObjectId] = set()
+        # each custom field given, and where: ``list_problems`` checks it against the contact's lists
+        self.custom_given: dict[PydanticObjectId, tuple[CustomField, list[str | int]]] = {}
 
     @property
     def workspace_id(self) -> PydanticObjectId:
@@ -68,15 +70,37 @@ class ContactChanges:
             elif name in given:
                 raw = given[name]
                 self.values[name] = (
-                    self.errors.check(self._at(name), field.cleaned, raw) if raw is not None else None
+                    self.errors.check(self._at(name), field.cleaned, raw) if raw is not None else field.empty
                 )
         await self._references(given)
+        await self._keep_a_group(given)
         if given.get("custom_fields") is not None:
             await self.read_custom_values(given["custom_fields"], "custom_fields")
-        if self.current is None:
-            await self._required_custom_values()
+        self.errors.items.extend(await self.list_problems(self.group_ids, self.current))
         await self._unique()
         return self
+
+    @property
+    def group_ids(self) -> list[PydanticObjectId]:
+        """The groups the contact is in once changed."""
+        return self.values.get("group_ids", self.current.group_ids if self.current else [])
+
+    async def _keep_a_group(self, given: dict[str, Any]) -> None:
+        """``GroupRule``: a new contact without groups joins the default group (or REQUIRED); a change
+        cannot leave a contact without any."""
+        if "group_ids" in given and "group_ids" not in self.values:
+            return  # refused already
+        leaving = self.current is not None and "group_ids" in self.values and not self.values["group_ids"]
+        if self.current is not None and not leaving:
+            return
+        rule = await GroupRule.load(self.workspace_id)
+        path = self._at("group_ids")
+        if self.current is None:
+            groups = self.errors.check(path, rule.for_new, self.values.get("group_ids") or [])
+            if groups:
+                self.values["group_ids"] = groups
+        elif self.current.group_ids:
+            self.errors.check(path, rule.keeps, [self.current])
 
     async def _references(self, given: dict[str, Any]) -> None:
         for name, model in (("status_id", Status), ("source_id", Source)):
@@ -124,14 +148,10 @@ class ContactChanges:
                     ErrorCode.INVALID, f"No custom field with key {key!r}.", *self._at(*path, i, "key")
                 )
                 continue
-            self.custom_given.add(field.id)  # type: ignore[arg-type]
+            self.custom_given[field.id] = (field, self._at(*path, i))  # type: ignore[index]
             value = item.get("value")
-            if value is None and field.required:
-                self.errors.add(
-                    ErrorCode.REQUIRED,
-                    f"{key!r} is required and cannot be cleared.",
-                    *self._at(*path, i, "value"),
-                )
+            if value is None:
+                self.custom_changes[field.id] = None  # type: ignore[index]
                 continue
             try:
                 self.custom_changes[field.id] = self.convert(field, value)  # type: ignore[index]
@@ -139,18 +159,33 @@ class ContactChanges:
                 self.errors.items.append(error.at(*self._at(*path, i, "value")))
         return self
 
-    async def _required_custom_values(self) -> None:
-        required = await CustomField.find(
-            {"workspace_id": self.workspace_id, "required": True, "deleted_at": None}
-        ).to_list()
-        for field in required:
+    async def list_problems(
+        self, group_ids: Sequence[PydanticObjectId], before: Contact | None
+    ) -> list[DomainError]:
+        """The values given and the contact's required fields, by ``models.lists``, for a contact in
+        ``group_ids`` (``before``: as it was; None for a new one): a value for a list the contact is
+        not in is INVALID; a null for a required field, or a required field left empty, REQUIRED.
+        """
+        problems: list[DomainError] = []
+        groups = set(group_ids)
+        for field, at in self.custom_given.values():
+            if not applies(field, groups):
+                problems.append(outside(field).at(*at, "key"))
+            elif field.required and self.custom_changes.get(field.id) is None:  # type: ignore[arg-type]
+                message = f"{field.key!r} is required and cannot be cleared."
+                problems.append(DomainError(ErrorCode.REQUIRED, message, [*at, "value"]))
+        if before is not None and groups <= set(before.group_ids):
+            return problems  # nothing applies that did not before, and a value is cleared only as given
+        values = {v.field_id: v.value for v in before.custom_values} if before else {}
+        values.update(self.custom_changes)
+        for field in lacking(await required_fields(self.workspace_id), groups, values, before):
             if field.id not in self.custom_given:
-                self.errors.add(
-                    ErrorCode.REQUIRED, f"Custom field {field.key!r} is required.", *self._at("custom_fields")
-                )
+                message = required_message(field, before)
+                problems.append(DomainError(ErrorCode.REQUIRED, message, self._at("custom_fields")))
+        return problems
 
     async def _unique(self) -> None:
-        """Phone and email are unique in the workspace (the indexes guard the race)."""
+        """Phone, other phones and email are unique in the workspace (claims and indexes guard the race)."""
         phone, email = self.values.get("phone"), self.values.get("email")
         own = self.current.id if self.current else None
         if phone and (not self.current or phone != self.current.phone):
@@ -158,9 +193,27 @@ class ContactChanges:
                 _other({"$or": [{"phone": phone}, {"other_phones": phone}]}, self.workspace_id, own)
             ):
                 self.errors.add(ErrorCode.PHONE_TAKEN, phone_taken(phone).message, *self._at("phone"))
+        await self._other_phones_free(own)
         if email and (not self.current or email != self.current.email):
             if await Contact.find_one(_other({"email": email}, self.workspace_id, own)):
                 self.errors.add(ErrorCode.EMAIL_TAKEN, email_taken(email).message, *self._at("email"))
+
+    async def _other_phones_free(self, own: PydanticObjectId | None) -> None:
+        """PHONE_TAKEN at the index of each given other phone another contact holds, in one query."""
+        numbers = self.values.get("other_phones") or []
+        if not numbers:
+            return
+        wanted = list(dict.fromkeys(numbers))
+        query = _other(
+            {"$or": [{"phone": {"$in": wanted}}, {"other_phones": {"$in": wanted}}]}, self.workspace_id, own
+        )
+        found = Contact.get_pymongo_collection().find(query, {"phone": 1, "other_phones": 1})
+        held = {n async for doc in found for n in (doc["phone"], *doc.get("other_phones", []))}
+        for i, number in enumerate(numbers):
+            if number in held:
+                self.errors.add(
+                    ErrorCode.PHONE_TAKEN, phone_taken(number).message, *self._at("other_phones", i)
+                )
 
     def updates(self) -> dict[str, Any]:
         """The fields to ``$set``, derived values included; raises if anything was wrong."""

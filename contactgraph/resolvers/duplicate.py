@@ -15,7 +15,8 @@ from .contact_input import GROUPS_MAX
 from .contacts import visible_contact
 from .refs import fetch_many
 
-# What the copy takes from the original; its phone, email and groups come from the input.
+# What the copy takes from the original; its phone, email and groups come from the input. Never
+# its other phones (a number is held by one contact) nor its social profiles (a person's own).
 COPIED = [f.attribute for f in flagged(Flag.COPY)]
 
 

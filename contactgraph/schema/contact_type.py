@@ -39,13 +39,23 @@ class CustomFieldValue:
 
 
 @strawberry.type
+class SocialProfile:
+    network: str = strawberry.field(description='"facebook", "instagram", "linkedin", "x", "telegram", ...')
+    handle: str
+    url: str | None
+
+
+@strawberry.type
 class Contact(Node):
     doc: Private[ContactDoc]
     firstname: str
     lastname: str
     phone: str = strawberry.field(description='E.164, e.g. "+14155551234"')
     other_phones: list[str] = strawberry.field(
-        description="E.164 numbers kept from merged contacts; unique in the workspace like phone"
+        description=(
+            "further E.164 numbers (entered, imported or kept from merges);"
+            " unique in the workspace like phone"
+        )
     )
     email: str | None = strawberry.field(description="stored lower-case")
     type: ContactType
@@ -57,6 +67,7 @@ class Contact(Node):
     state: str | None
     zip: str | None
     address: str | None
+    social_profiles: list[SocialProfile]
     opted_out: bool
     opted_out_at: datetime | None
     status_changed_at: datetime | None
@@ -82,6 +93,9 @@ class Contact(Node):
             state=doc.state,
             zip=doc.zip,
             address=doc.address,
+            social_profiles=[
+                SocialProfile(network=p.network, handle=p.handle, url=p.url) for p in doc.social_profiles
+            ],
             opted_out=doc.opted_out,
             opted_out_at=doc.opted_out_at,
             status_changed_at=doc.status_changed_at,

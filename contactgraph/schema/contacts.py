@@ -37,6 +37,15 @@ class CustomFieldValueInput:
 
 
 @strawberry.input
+class SocialProfileInput:
+    network: str = strawberry.field(
+        description='"facebook", "instagram", "linkedin", "x" (or "twitter"), "telegram", ... or another slug'
+    )
+    handle: str
+    url: str | None = strawberry.field(default=strawberry.UNSET, description="https only")
+
+
+@strawberry.input
 class CustomFieldFilter:
     key: str
     eq: JSON | None = strawberry.UNSET
@@ -100,6 +109,12 @@ class ContactInput:
     zip: str | None = strawberry.UNSET
     address: str | None = strawberry.UNSET
     custom_fields: list[CustomFieldValueInput] | None = strawberry.UNSET
+    other_phones: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="further numbers, each unique in the workspace like phone"
+    )
+    social_profiles: list[SocialProfileInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="at most one per network"
+    )
 
 
 @strawberry.input(
@@ -125,6 +140,12 @@ class ContactPatch:
     address: str | None = strawberry.UNSET
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=strawberry.UNSET, description="merged into the existing values"
+    )
+    other_phones: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="replaces the list"
+    )
+    social_profiles: list[SocialProfileInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="replaces the list"
     )
 
 
