@@ -10,8 +10,11 @@ Each read is checked against its answer: ``documents_needed`` is what the answer
 shows (the caller's token, the contacts, one look-ahead contact per page that has a
 next one, the statuses, sources, groups, agents, custom fields and dispositions it
 names, and the board's statuses), and a page's round trips must not grow with its size
-(10, 100 and 500 contacts; 5 and 20 columns; 5 and 11 lists). The script exits with 1
-when a check fails.
+(10, 100 and 500 contacts; 5 and 20 columns; 5 and 11 lists). Every contact is in VIP, a
+list with a required field of its own, and every other one in a campaign list with a
+field of its own, so list fields are in play on every page; joining a list checks its
+required fields in as many round trips for 10 contacts as for 100. The script exits
+with 1 when a check fails.
 
     python bench/round_trips.py      # the engine CONTACTGRAPH_MONGODB_URL names (memory:// by default)
 """
@@ -131,6 +134,23 @@ LISTS = """
   }
 }"""
 
+# A page with list fields in play: the values of the fields that apply to each contact (a
+# list's only while it is in the list), with the list each field belongs to.
+LIST_FIELDS = """
+query($first: Int!) {
+  contacts(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id
+        groups { id name }
+        customFields { field { id key required group { id name } } value }
+      }
+    }
+  }
+}"""
+
 CONTACT = "query($id: ID!) { contact(id: $id) { ...Card } }" + CARD
 
 AUDIENCE = (
@@ -159,6 +179,14 @@ MERGE = f"""
 mutation($primaryId: ID!, $secondaryId: ID!) {{
   mergeContacts(primaryId: $primaryId, secondaryId: $secondaryId) {{ {ANSWER} }}
 }}"""
+JOIN = """
+mutation($groupId: ID!, $contactIds: [ID!]!) {
+  addContactsToGroup(groupId: $groupId, contactIds: $contactIds) { count userErrors { field code message } }
+}"""
+LEAVE = """
+mutation($groupId: ID!, $contactIds: [ID!]!) {
+  removeContactsFromGroup(groupId: $groupId, contactIds: $contactIds) { count userErrors { message } }
+}"""
 UPSERT = f"""
 mutation($input: UpsertContactByPhoneInput!) {{ upsertContactByPhone(input: $input) {{ {ANSWER} }} }}"""
 
@@ -216,6 +244,7 @@ class World:
     agents: list[str]
     contacts: list[str] = field(default_factory=list)
     dispositions: list[str] = field(default_factory=list)  # of the first group, which every contact is in
+    campaign_lists: list[str] = field(default_factory=list)  # the lists besides the groups
 
 
 def phone(n: int) -> str:
@@ -271,8 +300,21 @@ async def seed(bench: Bench, name: str, statuses: int, offset: int, lists: int) 
             world.dispositions.append(
                 await made(DISPOSITION, {"groupId": group, "name": outcome}, "disposition")
             )
+    await made(
+        FIELD,
+        {
+            "key": "vip_tier",
+            "label": "Tier",
+            "type": "DROPDOWN",
+            "options": ["gold", "silver"],
+            "required": True,
+            "groupId": world.groups[0],
+        },
+        "customField",
+    )
     for n in range(lists):
         group = await made(GROUP, {"name": f"List {n}", "description": "a campaign's list"}, "group")
+        world.campaign_lists.append(group)
         await call(bench, ASSIGN, {"groupId": group, "agentIds": world.agents[1:]}, token)
         for outcome in ("Reached", "No answer"):
             await made(DISPOSITION, {"groupId": group, "name": outcome}, "disposition")
@@ -323,7 +365,7 @@ def contact_input(world: World, n: int) -> dict[str, Any]:
         "email": f"ada{n}@example.com",
         "statusId": world.statuses[n % len(world.statuses)],
         "sourceId": world.sources[n % len(world.sources)],
-        "groupIds": world.groups[: 1 + n % len(world.groups)],
+        "groupIds": world.groups[: 1 + n % len(world.groups)] + world.campaign_lists[:1] * (n % 2),
         "assignedAgentId": world.agents[n % len(world.agents)],
         "company": "Analytical Engines",
         "city": "London",
@@ -331,6 +373,8 @@ def contact_input(world: World, n: int) -> dict[str, Any]:
             {"key": "plan", "value": f"plan {n % 4}"},
             {"key": "budget", "value": n},
             {"key": "size", "value": "SML"[n % 3]},
+            {"key": "vip_tier", "value": ["gold", "silver"][n % 2]},
+            *([{"key": "list_0_note", "value": f"note {n}"}] if n % 2 else []),
         ],
     }
 
@@ -414,6 +458,7 @@ async def reads(bench: Bench, small: World, large: World) -> list[dict[str, Any]
     figures += await sizes(
         bench, "contacts page, with the timeline's agent, disposition and details,", JOURNEY_DETAILS, pages
     )
+    figures += await sizes(bench, "contacts page, with list fields,", LIST_FIELDS, pages)
     lists: list[Variant] = [(f"{len(w.groups) + w.lists} lists", {}, w) for w in (small, large)]
     figures += await sizes(bench, "groups with agents, dispositions and fields,", LISTS, lists)
     boards: list[Variant] = [
@@ -454,6 +499,23 @@ async def writes(bench: Bench, world: World) -> list[dict[str, Any]]:
     new = {"phone": phone(900_001), "firstname": "Grace", "customFields": [{"key": "plan", "value": "trial"}]}
     trips, documents, _ = await counted(bench, UPSERT, {"input": new}, token)
     figures.append(figure(bench, "upsertContactByPhone, a new number", trips, documents))
+    return figures + await joins(bench, world)
+
+
+async def joins(bench: Bench, world: World) -> list[dict[str, Any]]:
+    """Contacts rejoining VIP, whose required field they hold still: as many round trips for 10 as for 100."""
+    figures: list[dict[str, Any]] = []
+    vip, start = world.groups[0], 2  # the first two were merged
+    for n in (10, 100):
+        contacts = world.contacts[start : start + n]
+        start += n
+        await call(bench, LEAVE, {"groupId": vip, "contactIds": contacts}, world.token)
+        variables = {"groupId": vip, "contactIds": contacts}
+        trips, documents, data = await counted(bench, JOIN, variables, world.token)
+        flat = figures[0]["round_trips"] if figures else trips
+        operation = f"addContactsToGroup, a list with a required field, {n} contacts"
+        line = figure(bench, operation, trips, documents)
+        figures.append({**line, "ok": trips == flat and data["addContactsToGroup"]["count"] == n})
     return figures
 
 

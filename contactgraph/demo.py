@@ -1,9 +1,15 @@
-"""``serve --demo``: a workspace with a library and about 200 contacts, made through the API."""
+"""``serve --demo``: a workspace with a library and about 200 contacts, made through the API.
+
+One list is a call centre's: its own fields, dispositions, a team agent assigned to it (her
+token is printed beside the admin's), and calls in its contacts' journeys.
+"""
 
 from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -32,6 +38,23 @@ FIELDS: list[dict[str, Any]] = [
     {"key": "notes", "label": "Notes", "type": "TEXTAREA"},
     {"key": "linkedin", "label": "LinkedIn", "type": "URL"},
 ]
+# A call centre's list, as XCALLY's Contacts Manager has one: its own fields, its outcome
+# codes, and a team agent assigned to it who sees its members (CONTACT_VIEW_TEAM).
+SUPPORT = ("Support line", "Customers the support team calls back")
+SUPPORT_FIELDS: list[dict[str, Any]] = [
+    {"key": "case_number", "label": "Case number", "type": "TEXT", "required": True},
+    {"key": "priority", "label": "Priority", "type": "DROPDOWN", "options": ["Low", "Normal", "Urgent"]},
+    {"key": "callback_at", "label": "Call back at", "type": "DATETIME", "clickToAction": True},
+]
+DISPOSITIONS = [("Resolved", "#2ecc71"), ("Call back", "#f5a623"), ("Escalated", "#e74c3c")]
+TEAM_AGENT = {
+    "name": "Tess Team",
+    "email": "tess@example.com",
+    "permissions": ["CONTACT_VIEW_TEAM", "CONTACT_EDIT"],
+}
+SUPPORT_EVERY = 5  # every fifth contact is on the support line: 40 of 200
+CALLS = 20  # support contacts with calls in their journey
+
 FIRST = (
     "Ana Bruno Chloé Dmitri Emeka Fatima Giulia Hiro Inès João Kwame Lena Mateo"
     " Nadia Omar Priya Quentin Rosa Sven Tomás Uma Vikram Wen Yara Zoë"
@@ -41,6 +64,18 @@ LAST = (
     " Müller Nakamura Okafor Pereira Rossi Silva Tanaka Ueda Varga Wang Yilmaz Zhou"
 ).split()
 PREFIXES = ["+1415", "+447911", "+5511", "+919820", "+4915", "+2348"]
+
+LIST_QUERY = """{
+  groups {
+    name agents { name } dispositions { name color }
+    customFields { key label type required clickToAction }
+  }
+  contacts(first: 3, filter: {customFields: [{key: "case_number", exists: true}]}) {
+    edges { node { fullName customFields { field { key } value } timeline(first: 3) {
+      edges { node { channel summary open details agent { name } disposition { name } } }
+    } } }
+  }
+}"""
 
 SAMPLE_QUERY = """{
   contacts(first: 10, sort: {field: UPDATED_AT, direction: DESC}) {
@@ -89,10 +124,36 @@ async def _run(graphql: GraphQLApp, context: Any, document: str, **variables: An
     return data  # type: ignore[no-any-return]
 
 
+def _support_values(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    return [
+        {"key": "case_number", "value": f"SUP-{1000 + n}"},
+        {"key": "priority", "value": rng.choice(["Low", "Normal", "Urgent"])},
+        {"key": "callback_at", "value": _days_ago(rng, -14)},
+    ]
+
+
+def _days_ago(rng: random.Random, most: int) -> str:
+    """A moment up to ``most`` days ago (negative: ahead), in office hours, as ISO-8601."""
+    day = datetime.now(UTC) - timedelta(days=rng.randint(min(most, 0), max(most, 0)))
+    return day.replace(hour=rng.randint(9, 17), minute=15, second=0, microsecond=0).isoformat()
+
+
 CREATE = (
     "mutation($i: {input}!) {{ {mutation}(input: $i)"
     " {{ {result} {{ id }} userErrors {{ field message }} }} }}"
 )
+ASSIGN = """
+mutation($g: ID!, $a: [ID!]!) {
+  assignAgentsToGroup(groupId: $g, agentIds: $a) { group { id } userErrors { field message } }
+}"""
+TOKEN = """
+mutation($a: ID!, $n: String!) {
+  createApiToken(agentId: $a, name: $n) { token userErrors { field message } }
+}"""
+CLOSE = """
+mutation($id: ID!, $d: ID) {
+  closeInteraction(id: $id, dispositionId: $d) { interaction { id } userErrors { field message } }
+}"""
 
 
 async def _create(
@@ -131,10 +192,12 @@ async def seed_demo(graphql: GraphQLApp, url: str) -> None:
         "permissions": ["CONTACT_VIEW_OWN", "CONTACT_EDIT"],
     }
     agent = await _create(graphql, ctx, "createAgent", "AgentInput", "agent", seller)
+    support, team_token = await _support_line(graphql, ctx)
     rng = random.Random(7)
+    on_the_line: list[str] = []
     for i, phone in enumerate(_phones(rng, 200)):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        contact = {
+        contact: dict[str, Any] = {
             "firstname": first,
             "lastname": last,
             "phone": phone,
@@ -147,12 +210,93 @@ async def seed_demo(graphql: GraphQLApp, url: str) -> None:
             "city": rng.choice(["Lisbon", "Lagos", "São Paulo", "Mumbai", "Berlin", "San Francisco"]),
             "customFields": _custom_values(rng, first, last),
         }
-        await _create(graphql, ctx, "createContact", "ContactInput", "contact", contact)
+        if i % SUPPORT_EVERY == 0:
+            contact["groupIds"] = [*contact["groupIds"], support.group]
+            contact["customFields"] = [*contact["customFields"], *_support_values(rng, i)]
+        made = await _create(graphql, ctx, "createContact", "ContactInput", "contact", contact)
+        if i % SUPPORT_EVERY == 0:
+            on_the_line.append(made)
+    await _calls(graphql, ctx, rng, support, on_the_line[:CALLS])
     print(
         "\ncontactgraph demo is ready\n"
         f"  GraphiQL:        {url}\n"
+        f"  board:           {url.removesuffix('/graphql')}/board  (open it with the token below)\n"
         f"  header to set:   {json.dumps({'Authorization': f'Bearer {token}'})}\n"
+        f"  team agent:      {json.dumps({'Authorization': f'Bearer {team_token}'})}"
+        f"  ({TEAM_AGENT['name']}, CONTACT_VIEW_TEAM: sees the {SUPPORT[0]!r} list)\n"
         f"  admin key:       {admin_key}  (for createWorkspace)\n"
-        f"  sample query:\n{SAMPLE_QUERY}\n",
+        f"  sample query:\n{SAMPLE_QUERY}\n"
+        f"  the list, its fields, dispositions and calls:\n{LIST_QUERY}\n",
         flush=True,
     )
+
+
+@dataclass
+class SupportLine:
+    """The ids of the support list, its team agent and its dispositions."""
+
+    group: str
+    agent: str
+    dispositions: list[str]
+
+
+async def _support_line(graphql: GraphQLApp, ctx: Any) -> tuple[SupportLine, str]:
+    """The support list with its fields and dispositions, and its team agent: the list, and her token."""
+    name, description = SUPPORT
+    group = await _create(
+        graphql, ctx, "createGroup", "GroupInput", "group", {"name": name, "description": description}
+    )
+    for field in SUPPORT_FIELDS:
+        await _create(
+            graphql, ctx, "createCustomField", "CustomFieldInput", "customField", {**field, "groupId": group}
+        )
+    dispositions = [
+        await _create(
+            graphql,
+            ctx,
+            "createDisposition",
+            "DispositionInput",
+            "disposition",
+            {"groupId": group, "name": n, "color": c},
+        )
+        for n, c in DISPOSITIONS
+    ]
+    agent = await _create(graphql, ctx, "createAgent", "AgentInput", "agent", TEAM_AGENT)
+    await _run(graphql, ctx, ASSIGN, g=group, a=[agent])
+    token = (await _run(graphql, ctx, TOKEN, a=agent, n="demo"))["token"]
+    return SupportLine(group, agent, dispositions), token
+
+
+async def _calls(
+    graphql: GraphQLApp, ctx: Any, rng: random.Random, support: SupportLine, contacts: list[str]
+) -> None:
+    """A closed call with its outcome for each contact, handled by the team agent; every third also
+    has a WhatsApp conversation still open."""
+    for n, contact in enumerate(contacts):
+        call = {
+            "contactId": contact,
+            "channel": "voice",
+            "direction": rng.choice(["inbound", "outbound"]),
+            "summary": rng.choice(["Router keeps rebooting", "Invoice question", "Wants to upgrade"]),
+            "open": True,
+            "occurredAt": _days_ago(rng, 60),
+            "agentId": support.agent,
+            "details": {
+                "queue": "support",
+                "waitSeconds": rng.randint(5, 300),
+                "recorded": rng.random() < 0.5,
+            },
+        }
+        made = await _create(graphql, ctx, "recordInteraction", "InteractionInput", "interaction", call)
+        await _run(graphql, ctx, CLOSE, id=made, d=rng.choice(support.dispositions))
+        if n % 3 == 0:
+            chat = {
+                "contactId": contact,
+                "channel": "whatsapp",
+                "direction": "inbound",
+                "summary": "Is my case solved?",
+                "open": True,
+                "agentId": support.agent,
+                "details": {"queue": "support", "language": "en"},
+            }
+            await _create(graphql, ctx, "recordInteraction", "InteractionInput", "interaction", chat)

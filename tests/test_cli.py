@@ -20,11 +20,7 @@ CONTRACT_CHECK = Path(__file__).resolve().parents[2] / "shared" / "tools" / "con
 # What the contract names ahead of the code: each later issue deletes its own names here,
 # so a gap it leaves behind fails this module. A name is what contract_check reports as
 # missing: a type, ``Type.field``, ``Enum.VALUE``, or ``Type.field(argument)``.
-ISSUE_10_LISTS: frozenset[str] = frozenset(
-    {
-        "WorkspaceSettingsInput.requireGroup",
-    }
-)
+ISSUE_10_LISTS: frozenset[str] = frozenset()
 ISSUE_12_DAILY_USE: frozenset[str] = frozenset(
     {
         "ContactFilter.segmentId",

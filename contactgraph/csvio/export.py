@@ -19,6 +19,7 @@ from ..ids import encode_id
 from ..models import Agent, Contact, CustomField, CustomFieldType, Group, Source, Status
 from ..models.base import format_datetime
 from ..models.contact import ContactField, Flag, Kind, flagged
+from ..models.lists import applies
 from ..models.social import COLUMN_PREFIX, SocialProfile
 from .mapping import CUSTOM_PREFIX
 
@@ -98,10 +99,11 @@ class ContactRows:
     def row(self, doc: dict[str, Any]) -> list[str]:
         values = {item["field_id"]: item["value"] for item in doc.get("custom_values") or []}
         profiles = {item["network"]: item for item in doc.get("social_profiles") or []}
+        groups = set(doc.get("group_ids") or [])
         return [
             *(cell(doc) for cell in self._cells),
             *(_text(_profile_cell(profiles.get(n))) for n in self.names.networks),
-            *(self._custom(f, values.get(f.id)) for f in self.names.fields),
+            *(self._custom(f, values.get(f.id) if applies(f, groups) else None) for f in self.names.fields),
         ]
 
     def _cell(self, field: ContactField) -> Cell:

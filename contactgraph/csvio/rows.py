@@ -29,6 +29,7 @@ from ..models.contact import BY_STORED, TEXT_LIMITS, Flag, Kind, derive, flagged
 from ..models.custom_values import StoredValue, coerce_value
 from ..models.import_job import ImportPlan
 from ..models.library import name_key
+from ..models.lists import GroupRule, applies, lacking, outside, required_message
 from ..models.phones import OTHER_PHONES_MAX, normalize_phone, normalize_phones, split_phones
 from ..models.social import PROFILES_MAX, profile_from_cell, updated_profiles
 from ..models.text import clean_text
@@ -48,6 +49,7 @@ class Library:
     sources: dict[str, PydanticObjectId]
     groups: dict[str, PydanticObjectId]
     fields: dict[str, CustomField]
+    group_rule: GroupRule = field(default_factory=GroupRule)
 
     @classmethod
     async def load(cls, workspace_id: PydanticObjectId) -> Library:
@@ -59,11 +61,8 @@ class Library:
             sources=by_name(await Source.in_workspace(workspace_id)),
             groups=by_name(await Group.in_workspace(workspace_id)),
             fields={f.key: f for f in await CustomField.in_workspace(workspace_id)},
+            group_rule=await GroupRule.load(workspace_id),
         )
-
-    @property
-    def required_fields(self) -> list[CustomField]:
-        return [f for f in self.fields.values() if f.required]
 
 
 @dataclass
@@ -225,15 +224,10 @@ class RowReader:
             for f in _NEEDED
             if values.get(f.attribute) is None
         ]
-        missing += [
-            RowProblem(
-                self.column_name(f"customFields.{f.key}"),
-                ErrorCode.REQUIRED,
-                f"Custom field {f.key!r} is required.",
-            )
-            for f in self.library.required_fields
-            if f.id is None or row.custom.get(f.id) is None
-        ]
+        if self.library.group_rule.required and not row.group_ids:
+            message = "This workspace requires every contact to be in a group: fill the groups column."
+            missing.append(RowProblem(self.column_name("groups"), ErrorCode.REQUIRED, message))
+        missing += self.list_problems(row, row.group_ids, None)
         if missing:
             return missing
         return Contact.new(
@@ -242,6 +236,29 @@ class RowReader:
             group_ids=row.group_ids,
             custom_values=[CustomValue(field_id=k, value=v) for k, v in row.custom.items()],
         )
+
+    def list_problems(
+        self, row: ParsedRow, group_ids: Sequence[PydanticObjectId], before: Contact | None
+    ) -> list[RowProblem]:
+        """The row's custom values as the lists of a contact in ``group_ids`` have them (``before``: as
+        it was; None for a new one): a value for a list the contact is not in is INVALID, a required
+        field left empty REQUIRED (``models.lists``)."""
+        groups = set(group_ids)
+        fields = {f.id: f for f in self.library.fields.values()}
+        problems = [
+            RowProblem(self.column_name(f"customFields.{f.key}"), ErrorCode.INVALID, outside(f).message)
+            for f in (fields[i] for i in row.custom if i in fields)
+            if not applies(f, groups)
+        ]
+        values = {v.field_id: v.value for v in before.custom_values} if before else {}
+        values.update(row.custom)
+        problems += [
+            RowProblem(
+                self.column_name(f"customFields.{f.key}"), ErrorCode.REQUIRED, required_message(f, before)
+            )
+            for f in lacking(self.library.fields.values(), groups, values, before)
+        ]
+        return problems
 
     def changes(self, before: Contact, row: ParsedRow) -> dict[str, Any]:
         """What a row changes in an existing contact (its non-empty values that differ), as stored.

@@ -18,6 +18,7 @@ from ..models import Contact, CustomField, Status
 from ..models.base import format_datetime
 from ..models.contact import BY_STORED, ContactField, Flag, Kind, flagged
 from ..models.custom_values import value_to_json
+from ..models.lists import applies
 from ..models.phones import wa_id
 from .outbox import Event, EventType
 
@@ -71,11 +72,14 @@ def _json(field: ContactField, contact: Contact, fields: dict[Any, CustomField])
 
 
 def _custom_json(contact: Contact, fields: dict[Any, CustomField]) -> dict[str, Any]:
-    """Live custom fields' values by key."""
+    """Live custom fields' values by key: of the fields that apply to the contact (``applies``)."""
     custom = {}
+    groups = set(contact.group_ids)
     for item in contact.custom_values:
         field = fields.get(item.field_id)
-        if field is not None and field.workspace_id == contact.workspace_id and field.live:
+        if field is None or field.workspace_id != contact.workspace_id:
+            continue
+        if field.live and applies(field, groups):
             custom[field.key] = value_to_json(item.value)
     return custom
 

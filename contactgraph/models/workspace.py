@@ -41,6 +41,8 @@ class InboundDefaults(BaseModel):
 class Workspace(Document):
     name: str
     inbound: InboundDefaults = Field(default_factory=InboundDefaults)
+    require_group: bool = False  # every contact keeps at least one group (``models.lists.GroupRule``)
+    default_group_id: PydanticObjectId | None = None  # where a contact created without a group goes then
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:

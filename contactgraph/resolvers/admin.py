@@ -6,20 +6,23 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from ..access import policy_of
+from ..access import contact_scope, policy_of
 from ..events import access_changed
 from ..models import (
     Agent,
     ApiToken,
+    Contact,
     DomainError,
     ErrorCode,
     Errors,
+    Group,
     Permission,
     Source,
     Status,
     Workspace,
 )
 from ..models.base import Session
+from ..models.lists import NAMED_MAX, named
 from ..models.text import clean_name, normalize_email
 from ..models.workspace import hash_secret
 from ..services.changes import apply
@@ -158,7 +161,7 @@ async def revoke_api_token(caller: Agent, secret: str) -> PydanticObjectId:
 
 
 async def update_workspace_settings(caller: Agent, values: dict[str, Any]) -> Workspace:
-    """Set the inbound defaults; null clears one."""
+    """Set the inbound defaults and the group rule; null clears a default."""
     workspace = await Workspace.get(caller.workspace_id)
     assert workspace is not None
     errors = Errors()
@@ -174,10 +177,42 @@ async def update_workspace_settings(caller: Agent, values: dict[str, Any]) -> Wo
             changes[key] = entry.id
     if values.get("inbound_type") is not None:
         changes["inbound_type"] = values["inbound_type"]
+    groups = await _group_settings(caller, workspace, values, errors)
     errors.raise_any()
     inbound = workspace.inbound.model_copy(
         update={key.removeprefix("inbound_"): value for key, value in changes.items()}
     )
     if changes:
-        await workspace.set({"inbound": inbound.model_dump()})
+        groups["inbound"] = inbound.model_dump()
+    if groups:
+        await workspace.set(groups)
     return workspace
+
+
+async def _group_settings(
+    caller: Agent, workspace: Workspace, values: dict[str, Any], errors: Errors
+) -> dict[str, Any]:
+    """``requireGroup`` and the default group, checked. Turning ``requireGroup`` on is BLOCKED while
+    contacts have no group: the message names those the caller may see, and counts all."""
+    changes: dict[str, Any] = {}
+    if "default_group_id" in values:
+        group = None
+        if values["default_group_id"] is not None:
+            group = await errors.check_async(
+                ["input"], fetch, Group, caller.workspace_id, values["default_group_id"], "default_group_id"
+            )
+        changes["default_group_id"] = group.id if group else None
+    if values.get("require_group") is not None:
+        changes["require_group"] = values["require_group"]
+        if values["require_group"] and not workspace.require_group:
+            groupless = {"group_ids": {"$size": 0}}
+            total = await Contact.find({"workspace_id": caller.workspace_id, **groupless}).count()
+            if total:
+                named = await Contact.find({**contact_scope(caller), **groupless}).limit(NAMED_MAX).to_list()
+                message = f"{_without(named, total)} Add them to a group first."
+                errors.add(ErrorCode.BLOCKED, message, "input", "require_group")
+    return changes
+
+
+def _without(contacts: list[Contact], total: int) -> str:
+    return f"{total} contact{'s have' if total != 1 else ' has'} no group: {named(contacts, total)}."

@@ -26,6 +26,8 @@ async def set_custom_fields(
         values
     )
     errors.items.extend(answers.errors.items)
+    if contact is not None:
+        errors.items.extend(await answers.list_problems(contact.group_ids, contact))
     errors.raise_any()
     assert contact is not None
     for _ in range(UPDATE_ATTEMPTS):

@@ -11,6 +11,7 @@ from beanie import PydanticObjectId
 from ..ids import decode_id
 from ..models import CustomField, CustomFieldType, DomainError, ErrorCode
 from ..models.custom_values import validate_value
+from ..models.lists import applies_query
 from .pagination import SortKey
 from .refs import KIND
 
@@ -126,10 +127,21 @@ async def _custom_conditions(
                 ["filter", "customFields", i, "key"],
             )
         try:
-            conditions.append(_custom_condition(field, item))
+            conditions.append(_within_list(field, item, _custom_condition(field, item)))
         except DomainError as error:
             raise error.at("filter", "customFields", i) from None
     return conditions
+
+
+def _within_list(field: CustomField, item: dict[str, Any], condition: dict[str, Any]) -> dict[str, Any]:
+    """A list field's condition as its members see it (``applies_query``): a value held outside the
+    list is not there, so ``exists: false`` and ``eq: null`` hold for every contact outside it."""
+    members = applies_query(field)
+    if members is None:
+        return condition
+    if item.get("exists") is False or ("eq" in item and item["eq"] is None):
+        return {"$or": [condition, applies_query(field, applying=False)]}
+    return {"$and": [condition, members]}
 
 
 def _custom_condition(field: CustomField, item: dict[str, Any]) -> dict[str, Any]:

@@ -90,13 +90,14 @@ class ContactChanges:
         cannot leave a contact without any."""
         if "group_ids" in given and "group_ids" not in self.values:
             return  # refused already
-        leaving = self.current is not None and "group_ids" in self.values and not self.values["group_ids"]
-        if self.current is not None and not leaving:
-            return
+        if self.values.get("group_ids"):
+            return  # it is in a group
+        if self.current is not None and "group_ids" not in self.values:
+            return  # its groups do not change
         rule = await GroupRule.load(self.workspace_id)
         path = self._at("group_ids")
         if self.current is None:
-            groups = self.errors.check(path, rule.for_new, self.values.get("group_ids") or [])
+            groups = self.errors.check(path, rule.for_new, [])
             if groups:
                 self.values["group_ids"] = groups
         elif self.current.group_ids:
@@ -171,7 +172,7 @@ class ContactChanges:
         for field, at in self.custom_given.values():
             if not applies(field, groups):
                 problems.append(outside(field).at(*at, "key"))
-            elif field.required and self.custom_changes.get(field.id) is None:  # type: ignore[arg-type]
+            elif field.required and field.id in self.custom_changes and self.custom_changes[field.id] is None:
                 message = f"{field.key!r} is required and cannot be cleared."
                 problems.append(DomainError(ErrorCode.REQUIRED, message, [*at, "value"]))
         if before is not None and groups <= set(before.group_ids):

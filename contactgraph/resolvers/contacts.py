@@ -12,6 +12,7 @@ from ..access import contact_scope
 from ..ids import decode_id
 from ..models import Agent, Contact, DomainError, DomainErrors, ErrorCode, Errors, Group
 from ..models.interaction import Interaction
+from ..models.lists import GroupRule, lacking, required_fields, required_message, without_group
 from ..models.phones import normalize_phone
 from ..services import contact_writes
 from ..services.unique import duplicates_as, email_taken, phone_taken
@@ -25,7 +26,12 @@ UPDATE_ATTEMPTS = 3
 
 
 def _unique_errors(values: dict[str, Any], prefix: str = "input") -> dict[str, DomainError]:
+    others = {
+        f"phone {number}": phone_taken(number, [prefix, "otherPhones", str(index)])
+        for index, number in enumerate(values.get("other_phones") or [])
+    }
     return {
+        **others,
         "phone": phone_taken(values.get("phone"), [prefix, "phone"]),
         "email": email_taken(values.get("email"), [prefix, "email"]),
     }
@@ -192,14 +198,42 @@ async def set_group_membership(
     contacts = await errors.check_async([], _visible_contacts, agent, contact_gids)
     errors.raise_any()
     assert group is not None and contacts is not None
+    rule = await GroupRule.load(agent.workspace_id) if not member else GroupRule()
+    await _membership_allowed(agent, group, contacts, member, rule)
 
     def change_for(contact: Contact) -> dict[str, Any]:
         if (group.id in contact.group_ids) == member:
             return {}
         ids = [*contact.group_ids, group.id] if member else [g for g in contact.group_ids if g != group.id]
+        if rule.required and not ids:
+            return {}  # it lost its other groups since it was checked
         return {"group_ids": ids}
 
     return await contact_writes.patch_each(agent, contacts, change_for)
+
+
+async def _membership_allowed(
+    agent: Agent, group: Group, contacts: Sequence[Contact], member: bool, rule: GroupRule
+) -> None:
+    """Joining: every contact has the group's required fields (``lacking``). Leaving: none is left
+    without a group when the workspace requires one. Each contact refused is named at its index."""
+    problems: list[DomainError] = []
+    assert group.id is not None  # a stored group
+    if member:
+        required = await required_fields(agent.workspace_id)
+        for i, contact in enumerate(contacts):
+            if group.id in contact.group_ids:
+                continue
+            values = {v.field_id: v.value for v in contact.custom_values}
+            for field in lacking(required, [*contact.group_ids, group.id], values, contact):
+                message = required_message(field, contact)
+                problems.append(DomainError(ErrorCode.REQUIRED, message, ["contactIds", i]))
+    else:
+        for i, contact in enumerate(contacts):
+            if rule.required and contact.group_ids == [group.id]:
+                problems.append(DomainError(ErrorCode.REQUIRED, without_group([contact]), ["contactIds", i]))
+    if problems:
+        raise DomainErrors(problems)
 
 
 async def assign_contacts(agent: Agent, contact_gids: Sequence[str], agent_gid: str | None) -> int:

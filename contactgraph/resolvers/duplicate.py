@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Agent, Contact, ErrorCode, Errors, Group
+from beanie import PydanticObjectId
+
+from ..models import (
+    Agent,
+    Contact,
+    CustomField,
+    CustomValue,
+    DomainError,
+    DomainErrors,
+    ErrorCode,
+    Errors,
+    Group,
+)
 from ..models.contact import Flag, flagged
+from ..models.lists import GroupRule, applies, lacking, required_message
 from ..models.phone_claims import holding
 from ..models.phones import normalize_phone
 from ..models.text import normalize_email
@@ -28,6 +41,9 @@ async def duplicate_contact(agent: Agent, global_id: str, given: dict[str, Any])
     errors.raise_any()
     assert original is not None and values is not None
     copied = {name: getattr(original, name) for name in COPIED}
+    values["group_ids"], values["custom_values"] = await _in_its_lists(
+        agent, original, values.get("group_ids", original.group_ids)
+    )
     copy = Contact.new(agent.workspace_id, **{**copied, **values})
     with duplicates_as(
         {
@@ -37,6 +53,28 @@ async def duplicate_contact(agent: Agent, global_id: str, given: dict[str, Any])
     ):
         await contact_writes.insert(agent, copy)
     return copy
+
+
+async def _in_its_lists(
+    agent: Agent, original: Contact, group_ids: list[PydanticObjectId]
+) -> tuple[list[PydanticObjectId], list[CustomValue]]:
+    """The copy's groups (``GroupRule.for_new``) and the original's values of the fields that apply
+    in them (``applies``); REQUIRED for a required field of those lists the copy would lack."""
+    try:
+        groups = (await GroupRule.load(agent.workspace_id)).for_new(group_ids)
+    except DomainError as error:
+        raise error.at("input", "groupIds") from None
+    held = [v.field_id for v in original.custom_values]
+    query = {"$or": [{"_id": {"$in": held}}, {"required": True, "deleted_at": None}]}
+    fields = await CustomField.find({"workspace_id": agent.workspace_id, **query}).to_list()
+    by_id = {f.id: f for f in fields}
+    kept = [v for v in original.custom_values if (f := by_id.get(v.field_id)) is None or applies(f, groups)]
+    missing = lacking(fields, groups, {v.field_id: v.value for v in kept})
+    if missing:
+        raise DomainErrors(
+            [DomainError(ErrorCode.REQUIRED, required_message(f), ["input", "groupIds"]) for f in missing]
+        )
+    return groups, kept
 
 
 async def _own_values(agent: Agent, given: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 
 from beanie import PydanticObjectId
 
+from ..access import contact_scope
 from ..models import (
     Agent,
     Contact,
@@ -23,6 +24,7 @@ from ..models import (
 )
 from ..models.disposition import Disposition
 from ..models.library import FIELD_KEY, name_key
+from ..models.lists import NAMED_MAX, GroupRule, without_group
 from ..models.text import clean_color, clean_name, clean_text
 from ..services import contact_writes
 from ..services.unique import duplicates_as
@@ -175,19 +177,21 @@ async def delete_groups(agent: Agent, global_ids: list[str]) -> list[PydanticObj
     if len(global_ids) > BULK_MAX:
         raise DomainError(ErrorCode.LIMIT_EXCEEDED, f"At most {BULK_MAX} ids at once.", ["ids"])
     groups = list({g.id: g for g in await fetch_many(Group, agent.workspace_id, global_ids, "ids")}.values())
-    await _remove_groups(agent, groups)
+    await _remove_groups(agent, groups, "ids")
     return [g.id for g in groups]  # type: ignore[misc]
 
 
-async def _remove_groups(agent: Agent, groups: list[Group]) -> None:
+async def _remove_groups(agent: Agent, groups: list[Group], path: str = "id") -> None:
     """Members stay and lose the groups; so do the agents assigned to them (their sight follows at
     once); the groups' own custom fields become deleted global fields (values kept until purged);
     their dispositions are soft-deleted, so interactions closed with them keep showing them.
+    Refused (IN_USE) for the default group, and for a contact's only groups under ``requireGroup``.
 
     The groups go last: a deletion cut short is completed by calling it again.
     """
     ids = {g.id for g in groups}
     scope = {"workspace_id": agent.workspace_id}
+    await _groups_removable(agent, list(ids), path)  # type: ignore[arg-type]
     await contact_writes.patch_where(
         agent,
         {**scope, "group_ids": {"$in": list(ids)}},
@@ -202,6 +206,22 @@ async def _remove_groups(agent: Agent, groups: list[Group]) -> None:
     await fields.update_many({**scope, "group_id": {"$in": list(ids)}}, {"$set": {"group_id": None}})
     await Disposition.retire(groups)
     await Group.get_pymongo_collection().delete_many({**scope, "_id": {"$in": list(ids)}})
+
+
+async def _groups_removable(agent: Agent, ids: list[PydanticObjectId], path: str) -> None:
+    """IN_USE for the workspace's default group, and, when the workspace requires a group, for groups
+    that are some contact's only ones: the message names those the caller may see, and counts all."""
+    rule = await GroupRule.load(agent.workspace_id)
+    if rule.default_group_id in ids:
+        message = "This group is the workspace's default group; change the settings first."
+        raise DomainError(ErrorCode.IN_USE, message, [path])
+    if not rule.required:
+        return
+    only = {"group_ids": {"$in": ids, "$not": {"$elemMatch": {"$nin": ids}}}}
+    total = await Contact.find({"workspace_id": agent.workspace_id, **only}).count()
+    if total:
+        named = await Contact.find({**contact_scope(agent), **only}).sort("_id").limit(NAMED_MAX).to_list()
+        raise DomainError(ErrorCode.IN_USE, without_group(named, total), [path])
 
 
 # ---------------------------------------------------------------- custom fields

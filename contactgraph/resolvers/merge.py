@@ -18,8 +18,9 @@ from pymongo.errors import DuplicateKeyError
 from ..events import Event, EventType
 from ..events.outbox import snapshot
 from ..ids import decode_id
-from ..models import Agent, Contact, CustomField, DomainError, ErrorCode, Errors, utcnow
+from ..models import Agent, Contact, CustomField, DomainError, DomainErrors, ErrorCode, Errors, utcnow
 from ..models.interaction import Interaction
+from ..models.lists import lacking, required_fields, required_message
 from ..models.merge import CHOOSABLE, CUSTOM_PREFIX, Choices, MergeRecord, MergeSide, merged_changes
 from ..models.phone_claims import PhoneClaim
 from ..services import contact_writes
@@ -55,6 +56,7 @@ async def merge_contacts(
     errors.raise_any()
     assert primary is not None and secondary is not None and chosen is not None
     await _not_merging(primary, secondary)
+    await _lists_kept(primary, secondary, chosen)
     if dry_run:
         return contact_writes.changed(primary, merged_changes(primary, secondary, chosen))
     record = MergeRecord(
@@ -102,6 +104,27 @@ async def read_choices(workspace_id: PydanticObjectId, choices: list[dict[str, A
         seen.add(name)
     errors.raise_any()
     return chosen
+
+
+async def _lists_kept(primary: Contact, secondary: Contact, chosen: Choices) -> None:
+    """REQUIRED for each required field (``lacking``) the merged contact would leave empty: of a
+    list it joins from the secondary, or one a choice empties."""
+    merged = contact_writes.changed(primary, merged_changes(primary, secondary, chosen))
+    if set(merged.group_ids) <= set(primary.group_ids) and not chosen.custom:
+        return  # nothing applies that did not, and no value is taken away
+    values = {v.field_id: v.value for v in merged.custom_values}
+    missing = lacking(await required_fields(primary.workspace_id), merged.group_ids, values, primary)
+    if missing:
+        raise DomainErrors(
+            [
+                DomainError(
+                    ErrorCode.REQUIRED,
+                    required_message(field, merged),
+                    ["choices" if str(field.id) in chosen.custom else "secondaryId"],
+                )
+                for field in missing
+            ]
+        )
 
 
 async def _record_of(agent: Agent, secondary_gid: str) -> MergeRecord | None:

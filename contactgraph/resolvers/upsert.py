@@ -20,6 +20,7 @@ from ..models import (
     Contact,
     ContactType,
     DomainError,
+    DomainErrors,
     ErrorCode,
     Errors,
     Permission,
@@ -29,6 +30,7 @@ from ..models import (
 )
 from ..models.contact import derive
 from ..models.custom_values import StoredValue, coerce_value
+from ..models.lists import GroupRule
 from ..models.phone_claims import PhoneTaken, holding
 from ..models.phones import normalize_phone
 from ..models.text import NAME_MAX, clean_text
@@ -50,6 +52,7 @@ class Inbound:
     lastname: str | None = None
     type: ContactType | None = None
     custom_changes: dict[PydanticObjectId, StoredValue] = field(default_factory=dict)
+    custom: ContactChanges | None = None  # the values as read, checked against the contact's lists once found
 
 
 def require(agent: Agent, permission: Permission, doing: str) -> None:
@@ -75,7 +78,9 @@ async def read_inbound(agent: Agent, given: dict[str, Any]) -> Inbound:
     errors.items.extend(values.errors.items)
     errors.raise_any()
     assert phone is not None
-    return Inbound(phone=phone, type=given.get("type"), custom_changes=values.custom_changes, **names)
+    return Inbound(
+        phone=phone, type=given.get("type"), custom_changes=values.custom_changes, custom=values, **names
+    )
 
 
 def _name(value: str) -> str | None:
@@ -121,6 +126,7 @@ async def _update(agent: Agent, contact: Contact, inbound: Inbound) -> Contact |
         if getattr(inbound, name) and not getattr(contact, name)
     }
     changes["custom_values"] = Contact.merge_values(contact.custom_values, inbound.custom_changes)
+    await _lists_allow(agent, inbound, contact.group_ids, contact)
     changes = derive(contact, changes)
     if not changes:
         return contact
@@ -140,8 +146,14 @@ async def _create(agent: Agent, inbound: Inbound) -> Contact:
         if entry is None:
             message = f"New contacts need the workspace's {setting}: set it with updateWorkspaceSettings."
             errors.items.append(DomainError(ErrorCode.REQUIRED, message))
+    group_ids: list[PydanticObjectId] = []
+    try:
+        group_ids = GroupRule.of(workspace).for_new([])
+    except DomainError as error:
+        errors.items.append(error)
     errors.raise_any()
     assert status is not None and source is not None
+    await _lists_allow(agent, inbound, group_ids, None)
     contact = Contact.new(
         agent.workspace_id,
         firstname=inbound.firstname or "",
@@ -150,7 +162,18 @@ async def _create(agent: Agent, inbound: Inbound) -> Contact:
         type=inbound.type or defaults.type,
         status_id=status.id,
         source_id=source.id,
+        group_ids=group_ids,
         custom_values=Contact.merge_values([], inbound.custom_changes),
     )
     await contact_writes.insert(agent, contact)
     return contact
+
+
+async def _lists_allow(
+    agent: Agent, inbound: Inbound, group_ids: list[PydanticObjectId], before: Contact | None
+) -> None:
+    """The inbound values, and the contact's required fields, as its lists have them (``list_problems``)."""
+    custom = inbound.custom or ContactChanges(agent, None)
+    problems = await custom.list_problems(group_ids, before)
+    if problems:
+        raise DomainErrors(problems)

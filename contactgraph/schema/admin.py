@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import Private
@@ -16,6 +16,11 @@ from ..resolvers import admin
 from .common import DeletePayload, Node, UserError
 from .fields import admin_mutation, mutation, query
 from .inputs import given
+
+if TYPE_CHECKING:
+    from .library import GroupType
+
+LazyGroup = Annotated["GroupType", strawberry.lazy("contactgraph.schema.library")]
 
 
 @strawberry.type
@@ -40,10 +45,27 @@ class Agent(Node):
 class Workspace(Node):
     doc: Private[WorkspaceDoc]
     name: str
+    require_group: bool = strawberry.field(
+        description="every contact must belong to at least one group (list)"
+    )
 
     @classmethod
     def from_doc(cls, doc: WorkspaceDoc) -> Self:
-        return cls(doc=doc, id=strawberry.ID(encode_id("Workspace", doc.id)), name=doc.name)
+        return cls(
+            doc=doc,
+            id=strawberry.ID(encode_id("Workspace", doc.id)),
+            name=doc.name,
+            require_group=doc.require_group,
+        )
+
+    @strawberry.field(description="with requireGroup: the group a contact created without one joins")
+    async def default_group(self, info: Info) -> LazyGroup | None:
+        from .library import GroupType  # library imports this module for Agent
+
+        if self.doc.default_group_id is None:
+            return None
+        group = await info.context.loaders.group.load(self.doc.default_group_id)
+        return GroupType.from_doc(group) if group else None
 
 
 @strawberry.input
@@ -58,6 +80,17 @@ class WorkspaceSettingsInput:
     inbound_status_id: strawberry.ID | None = strawberry.UNSET
     inbound_source_id: strawberry.ID | None = strawberry.UNSET
     inbound_type: ContactType | None = strawberry.UNSET
+    require_group: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="every contact must belong to at least one group (list)",
+    )
+    default_group_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description=(
+            "with requireGroup: the group a contact created without one joins (createContact,"
+            " upsertContactByPhone, recordInteraction by phone); null clears it"
+        ),
+    )
 
 
 @strawberry.type

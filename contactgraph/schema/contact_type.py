@@ -14,6 +14,7 @@ from ..loaders.context import Info
 from ..models import Contact as ContactDoc
 from ..models import ContactType
 from ..models.custom_values import value_to_json
+from ..models.lists import applies
 from ..models.phones import wa_id
 from ..resolvers.pagination import Page
 from .admin import Agent
@@ -131,11 +132,21 @@ class Contact(Node):
         agent = await info.context.loaders.agent.load(self.doc.assigned_agent_id)
         return Agent.from_doc(agent) if agent else None
 
-    @strawberry.field(description="live (not soft-deleted) fields that have a value")
+    @strawberry.field(
+        description=(
+            "live (not soft-deleted) fields that have a value;"
+            " a list's fields only while the contact is in that list"
+        )
+    )
     async def custom_fields(self, info: Info) -> list[CustomFieldValue]:
         values = self.doc.custom_values
         fields = await info.context.loaders.custom_field.load_many([v.field_id for v in values])
-        pairs = [(f, v) for f, v in zip(fields, values, strict=True) if f is not None and f.live]
+        groups = set(self.doc.group_ids)
+        pairs = [
+            (f, v)
+            for f, v in zip(fields, values, strict=True)
+            if f is not None and f.live and applies(f, groups)
+        ]
         pairs.sort(key=lambda pair: (pair[0].position, str(pair[0].id)))
         return [
             CustomFieldValue(field=CustomField.from_doc(f), value=value_to_json(v.value)) for f, v in pairs
@@ -144,7 +155,9 @@ class Contact(Node):
     @strawberry.field
     async def custom_field(self, info: Info, key: str) -> JSON | None:
         field = await info.context.loaders.custom_field_by_key.load(key)
-        return value_to_json(self.doc.value_of(field.id)) if field else None  # type: ignore[arg-type]
+        if field is None or not applies(field, self.doc.group_ids):
+            return None
+        return value_to_json(self.doc.value_of(field.id))  # type: ignore[arg-type]
 
     @strawberry.field(
         description=(

@@ -21,12 +21,17 @@ def email_taken(email: str | None, path: list[str] | None = None) -> DomainError
 
 @contextmanager
 def duplicates_as(errors: Mapping[str, DomainError]) -> Iterator[None]:
-    """Turn a unique-index violation (or a phone claim lost) into the user error of the field it guards."""
+    """Turn a unique-index violation (or a phone claim lost) into the user error of the field it guards.
+
+    A lost claim is told under ``"phone <number>"`` when ``errors`` names the number (one of
+    ``otherPhones``), else under ``"phone"``.
+    """
     try:
         yield
-    except PhoneTaken:
-        if "phone" in errors:
-            raise errors["phone"] from None
+    except PhoneTaken as taken:
+        error = errors.get(f"phone {taken.phone}") or errors.get("phone")
+        if error is not None:
+            raise error from None
         raise
     except DuplicateKeyError as error:
         pattern = (error.details or {}).get("keyPattern") or {}
