@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql (HTTP, WebSocket, GraphiQL), /healthz, /readyz, CSV downloads."""
+"""The Starlette application: /graphql (HTTP, WebSocket, GraphiQL), /healthz, /readyz, downloads, /board."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -25,6 +24,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from .auth import connection_agent, context_for
+from .board import board_routes
 from .db import Engine, connect
 from .documents import DOCUMENTS
 from .downloads import Downloads
@@ -32,6 +32,8 @@ from .events.broker import Broker
 from .events.bus import publishing_to
 from .events.delivery import DeliveryWorker
 from .events.feeder import Feeder
+from .graphiql import GraphiQL
+from .graphql_http import GraphQLOverHTTP, MethodNotAllowed
 from .limits import BodySizeLimit
 from .loaders.context import Context
 from .request_json import decode
@@ -47,7 +49,7 @@ SUBSCRIPTION_OVER_HTTP = (
 )
 
 
-class GraphQLApp(GraphQL[Context, None]):
+class GraphQLApp(GraphQLOverHTTP):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
@@ -56,6 +58,7 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.settings = settings
         self.broker = Broker(settings.subscriber_queue_size)
+        self.graphiql = GraphiQL(settings.graphiql_assets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         with publishing_to(self.broker):  # changes made here reach this app's subscribers at once
@@ -98,12 +101,17 @@ class GraphQLApp(GraphQL[Context, None]):
         except CannotGetOperationTypeError as error:
             raise HTTPException(400, error.as_http_error_reason()) from error
         except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.MUTATION and request_adapter.method == "GET":
+                raise MethodNotAllowed(error.as_http_error_reason("GET")) from error  # the spec's 405
             if error.operation_type is not OperationType.SUBSCRIPTION:
                 raise HTTPException(400, error.as_http_error_reason(request_adapter.method)) from error
             refused = GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": "BAD_REQUEST"})
             return ExecutionResult(data=None, errors=[refused])
         except MissingQueryError as error:
             raise HTTPException(400, "No GraphQL query found in the request") from error
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.graphiql.html)
 
     def decode_json(self, data: str | bytes) -> object:
         return decode(data)  # not UTF-8, lone surrogates, too deep: malformed JSON, not an internal error
@@ -185,6 +193,11 @@ def create_app(
             if own:
                 await app.state.engine.close()
 
+    async def to_graphql(request: Request) -> Response:
+        # 307, not 308: temporary, so no browser caches it and / stays free to answer for itself
+        query = request.url.query
+        return RedirectResponse("/graphql" + (f"?{query}" if query else ""), status_code=307)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -196,14 +209,17 @@ def create_app(
 
     return Starlette(
         routes=[
+            Route("/", to_graphql),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/graphiql/{path:path}", graphql.graphiql.asset),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/export/contacts.csv", downloads.contacts),
             Route("/export/custom-fields.csv", downloads.custom_fields),
             Route("/export/groups.csv", downloads.groups),
             Route("/imports/{job_id}/errors.csv", downloads.import_errors),
+            *board_routes(),  # static files only: the page reads through /graphql with its token
         ],
         middleware=[
             Middleware(

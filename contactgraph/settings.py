@@ -26,6 +26,9 @@ class Settings(BaseSettings):
         200_000, ge=1, description="highest accepted estimated cost of a document (fields it may return)"
     )
     graphiql: bool = Field(True, description="serve GraphiQL on GET /graphql")
+    graphiql_assets: str | None = Field(
+        None, description="folder of GraphiQL's scripts and styles (`make graphiql`); else from the CDN"
+    )
     subscriber_queue_size: int = Field(
         1000, ge=1, description="events a subscriber may leave unread before it is closed with an error"
     )
