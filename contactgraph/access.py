@@ -64,11 +64,15 @@ def noted(rule: Rule, note: str) -> Rule:
     return replace(rule, note=note)
 
 
-JOBS = "one's own jobs; anyone's with CONTACT_VIEW too"
+JOBS = "one's own jobs (imports, bulk edits); anyone's with CONTACT_VIEW and CONTACT_IMPORT"
+SEGMENT_COUNTS = "contactCount: only contacts the caller may see"
+SEGMENTS = "saved filters the workspace shares, like the library"
 TOKEN = Rule()
 ADMIN_KEY = Rule(admin=True)
 SEE = needs(VIEW, VIEW_TEAM, VIEW_OWN, scoped=True)  # what the caller may see of the contacts
 EDIT_SEEN = needs(EDIT, scoped=True)  # change contacts the caller may see
+JOB = needs(IMPORT, EDIT, note=JOBS)  # an import's job, or a bulk edit's
+SEGMENTS_READ = needs(VIEW, VIEW_TEAM, VIEW_OWN, note=SEGMENT_COUNTS)
 
 
 # The policy as a table: every operation of the served schema and every download route.
@@ -89,13 +93,15 @@ OPERATIONS: Mapping[str, Rule] = {
     "contactBoard": SEE,
     "contactStats": SEE,
     "webhooks": needs(WEBHOOKS),
-    "importJob": needs(IMPORT, note=JOBS),
+    "importJob": JOB,
+    "segments": SEGMENTS_READ,
     # node(id:) by the kind of the id
     "node:Contact": SEE,
     "node:StatusChange": SEE,
+    "node:Activity": SEE,
     "node:Interaction": SEE,
     "node:Webhook": needs(WEBHOOKS),
-    "node:ImportJob": needs(IMPORT, note=JOBS),
+    "node:ImportJob": JOB,
     "node:Workspace": TOKEN,
     "node:Agent": TOKEN,
     "node:ContactStatus": TOKEN,
@@ -103,6 +109,7 @@ OPERATIONS: Mapping[str, Rule] = {
     "node:Group": TOKEN,
     "node:CustomField": TOKEN,
     "node:Disposition": TOKEN,
+    "node:Segment": SEGMENTS_READ,
     # mutations
     "createWorkspace": ADMIN_KEY,
     "updateWorkspaceSettings": needs(LIBRARY),
@@ -140,6 +147,7 @@ OPERATIONS: Mapping[str, Rule] = {
     "removeContactsFromGroup": EDIT_SEEN,
     "assignContacts": EDIT_SEEN,
     "setContactOptOut": EDIT_SEEN,
+    "updateContacts": noted(EDIT_SEEN, "all or nothing; a large one runs as a job"),
     "moveContactStatus": EDIT_SEEN,
     "setContactCustomFields": EDIT_SEEN,
     "upsertContactByPhone": needs(
@@ -154,15 +162,18 @@ OPERATIONS: Mapping[str, Rule] = {
     "importContacts": needs(
         IMPORT, scoped=True, note="per row: CONTACT_CREATE to create, CONTACT_EDIT to update"
     ),
-    "cancelImport": needs(IMPORT, note=JOBS),
+    "cancelImport": JOB,
+    "createSegment": needs(LIBRARY, note=SEGMENTS),
+    "updateSegment": needs(LIBRARY, note=SEGMENTS),
+    "deleteSegment": needs(LIBRARY, note=SEGMENTS),
     # subscriptions
     "contactStatusChanged": SEE,
-    "importProgress": needs(IMPORT, note=JOBS),
+    "importProgress": JOB,
     # downloads
     "GET /export/contacts.csv": needs(VIEW, VIEW_TEAM, VIEW_OWN, also=[EXPORT], scoped=True),
     "GET /export/custom-fields.csv": needs(EXPORT),
     "GET /export/groups.csv": needs(EXPORT),
-    "GET /imports/{job_id}/errors.csv": needs(IMPORT, note=JOBS),
+    "GET /imports/{job_id}/errors.csv": JOB,
 }
 
 

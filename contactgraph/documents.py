@@ -10,7 +10,9 @@ from .models.import_job import ImportFailedRow, ImportJob
 from .models.interaction import Interaction
 from .models.merge import MergeRecord
 from .models.phone_claims import PhoneClaim
+from .models.segment import Segment
 
 DOCUMENTS: list[type[Document]] = [*MODEL_DOCUMENTS, Event, Webhook, WebhookDelivery]
 DOCUMENTS += [PhoneClaim, MergeRecord, Interaction, Disposition]
 DOCUMENTS += [ImportJob, ImportFailedRow]
+DOCUMENTS += [Segment]

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     import_max_row_errors: int = Field(
         10_000, ge=0, description="failed or skipped rows a job keeps with their problems; more are counted"
     )
+    bulk_edit_max: int = Field(10_000, ge=1, description="most contacts one updateContacts changes")
+    bulk_edit_inline_max: int = Field(
+        500, ge=0, description="most contacts updateContacts changes in the request; more run as a job"
+    )
 
 
 @lru_cache

@@ -60,6 +60,8 @@ class World:
     interaction: str
     webhook: str
     disposition: str
+    segment: str
+    activity: str
     agent_ids: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -76,6 +78,7 @@ class World:
             "interaction": self.interaction,
             "webhook": self.webhook,
             "disposition": self.disposition,
+            "segment": self.segment,
             "me": self.agent_ids[profile],
             "job": encode_id("ImportJob", ObjectId()),
             "phone": phone(500 + list(PROFILES).index(profile)),
@@ -239,6 +242,19 @@ CALLS: dict[str, Call] = {
     ),
     "deleteWebhook": Call(f"mutation($webhook: ID!) {{ deleteWebhook(id: $webhook) {{ {P} }} }}"),
     "cancelImport": Call(f"mutation($job: ID!) {{ cancelImport(id: $job) {{ {P} }} }}"),
+    "segments": Call("{ segments { id contactCount } }"),
+    "createSegment": Call(
+        f"mutation($phone: String!) {{ createSegment(input: {{name: $phone, filter: {{}}}}) {{ {P} }} }}"
+    ),
+    "updateSegment": Call(
+        f'mutation($segment: ID!) {{ updateSegment(id: $segment, input: {{name: "S", filter: {{}}}}) {{ {P} }} }}'
+    ),
+    "deleteSegment": Call(f"mutation($segment: ID!) {{ deleteSegment(id: $segment) {{ {P} }} }}"),
+    "updateContacts": Call(
+        f"mutation($contact: ID!, $status2: ID!) {{ updateContacts(ids: [$contact], patch: {{statusId: $status2}})"
+        f" {{ count {P} }} }}",
+        shows,
+    ),
 }
 SUBSCRIPTIONS = {
     "contactStatusChanged": "subscription { contactStatusChanged { contact { id } } }",
@@ -247,6 +263,8 @@ SUBSCRIPTIONS = {
 NODE_IDS: dict[str, Callable[[World], str]] = {
     "Contact": lambda w: w.contact["id"],
     "StatusChange": lambda w: w.change,
+    "Activity": lambda w: w.activity,
+    "Segment": lambda w: w.segment,
     "Interaction": lambda w: w.interaction,
     "Webhook": lambda w: w.webhook,
     "ImportJob": lambda w: "",  # made by the test: an import of the admin's
@@ -297,7 +315,7 @@ async def make_world(api: Api, workspace: Workspace, library: Library) -> World:
         workspace.token,
     )
     history = await api.data(
-        "query($id: ID!) { contact(id: $id) { statusHistory { edges { node { id } } } } }",
+        "query($id: ID!) { contact(id: $id) { statusHistory { edges { node { id } } } activity { edges { node { id } } } } }",
         {"id": contact["id"]},
         workspace.token,
     )
@@ -319,6 +337,11 @@ async def make_world(api: Api, workspace: Workspace, library: Library) -> World:
         {"group": library.groups[0]},
         workspace.token,
     )
+    segment = await api.ok(
+        'mutation { createSegment(input: {name: "All", filter: {}}) { segment { id } userErrors { code } } }',
+        None,
+        workspace.token,
+    )
     world = World(
         workspace=workspace,
         library=library,
@@ -329,6 +352,8 @@ async def make_world(api: Api, workspace: Workspace, library: Library) -> World:
         interaction=interaction["interaction"]["id"],
         webhook=webhook["webhook"]["id"],
         disposition=disposition["disposition"]["id"],
+        segment=segment["segment"]["id"],
+        activity=history["contact"]["activity"]["edges"][0]["node"]["id"],
     )
     for index, (name, permissions) in enumerate(PROFILES.items()):
         world.agent_ids[name], world.tokens[name] = await api.agent_token(

@@ -5,6 +5,7 @@ Status history and reports read it; subscriptions and webhooks are fed from it.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,9 @@ class EventType(StrEnum):
 
 # What a contact.updated event does not report as a change of its own.
 _DERIVED = {f.attribute for f in flagged(Flag.DERIVED)}
+
+# The job whose task records events now (an import, a bulk edit): each event names it as ``data.via``.
+ORIGIN: ContextVar[dict[str, Any] | None] = ContextVar("event_origin", default=None)
 
 
 class Event(WorkspaceDocument):
@@ -61,8 +65,8 @@ class Event(WorkspaceDocument):
 
 
 def snapshot(contact: Contact) -> dict[str, Any]:
-    """The contact as the event remembers it (BSON-ready)."""
-    return contact.model_dump(mode="python", by_alias=True, exclude={"revision_id"})
+    """The contact as the event remembers it (BSON-ready), without its search terms (a hundred keys)."""
+    return contact.model_dump(mode="python", by_alias=True, exclude={"revision_id", "search_terms"})
 
 
 def contact_events(before: Contact | None, after: Contact | None, agent: Agent | None) -> list[Event]:
@@ -84,7 +88,9 @@ def contact_events(before: Contact | None, after: Contact | None, agent: Agent |
     changed = sorted(k for k in new if k not in _DERIVED and old.get(k) != new[k])
     if not changed:
         return []
-    events = [Event(type=EventType.UPDATED, data={"contact": new, "changed": changed}, **base)]
+    # ``before``: the changed fields' old values, which a contact's activity shows
+    data = {"contact": new, "changed": changed, "before": {k: old.get(k) for k in changed}}
+    events = [Event(type=EventType.UPDATED, data=data, **base)]
     if before.status_id != after.status_id:
         events.append(
             Event(
@@ -118,7 +124,10 @@ async def record(events: list[Event], session: Session = None) -> None:
     from .webhooks import enqueue_deliveries  # webhooks builds on this module's Event
 
     if events:
+        origin = ORIGIN.get()
         for event in events:
             event.id = event.id or PydanticObjectId()  # the deliveries name their event
+            if origin is not None:
+                event.data.setdefault("via", origin)
         await Event.insert_many(events, session=session)
         await enqueue_deliveries(events, session)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
 from beanie import PydanticObjectId
 
 from ..ids import decode_id
-from ..models import CustomField, CustomFieldType, DomainError, ErrorCode
+from ..models import ContactType, CustomField, CustomFieldType, DomainError, ErrorCode
 from ..models.custom_values import validate_value
 from ..models.lists import applies_query
+from ..models.search import SearchText
+from ..models.segment import Segment
 from .pagination import SortKey
-from .refs import KIND
+from .refs import KIND, not_found
 
 SEARCH_MAX = 100
 LIST_MAX = 500
-_PHONEISH = re.compile(r"^\+?[0-9 ().\-]+$")
 _ORDERED = {CustomFieldType.NUMBER, CustomFieldType.DATE, CustomFieldType.DATETIME}
 _TEXTUAL = {CustomFieldType.TEXT, CustomFieldType.TEXTAREA, CustomFieldType.URL}
 
@@ -55,27 +57,32 @@ def _ids(kind: str, global_ids: list[str], path: str) -> dict[str, Any]:
     return {"$in": [PydanticObjectId(o) for o in oids if o is not None]}
 
 
-def _search(text: str) -> dict[str, Any] | None:
-    term = text.strip()
-    if not term:
+def search_text(text: str | None) -> SearchText | None:
+    """``ContactFilter.search`` as the index answers it (None when blank or not given)."""
+    if text is None or not text.strip():
         return None
-    if len(term) > SEARCH_MAX:
+    if len(text.strip()) > SEARCH_MAX:
         raise DomainError(
             ErrorCode.INVALID, f"search has at most {SEARCH_MAX} characters.", ["filter", "search"]
         )
-    digits = re.sub(r"\D", "", term)
-    if _PHONEISH.match(term) and digits:
-        pattern = re.escape(digits)
-        return {"$or": [{"phone": {"$regex": pattern}}, {"other_phones": {"$regex": pattern}}]}
-    prefix = "^" + re.escape(" ".join(term.split()).casefold())
-    return {
-        "$or": [
-            {"keys.first": {"$regex": prefix}},
-            {"keys.last": {"$regex": prefix}},
-            {"keys.full": {"$regex": prefix}},
-            {"email": {"$regex": "^" + re.escape(term.lower())}},
-        ]
-    }
+    return SearchText.parse(text)
+
+
+def _search(text: str) -> dict[str, Any] | None:
+    searched = search_text(text)
+    return None if searched is None else holding(searched.keys)
+
+
+def holding(keys: Sequence[str]) -> dict[str, Any]:
+    """The contacts whose search terms hold every one of ``keys`` (none when there are no keys).
+
+    An ``$and`` of equalities, as ``$all`` would be: either engine looks the first key up in
+    the ``search_terms`` index (the in-memory engine's maps serve equalities only) and
+    checks the others on what it found.
+    """
+    if len(keys) == 1:
+        return {"search_terms": keys[0]}
+    return {"$and": [{"search_terms": key} for key in keys]} if keys else {"search_terms": {"$in": []}}
 
 
 async def contact_query(scope: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any]:
@@ -95,7 +102,7 @@ async def contact_query(scope: dict[str, Any], given: dict[str, Any] | None) -> 
         if given.get(name) is not None:
             conditions.append({path: _ids(kind, given[name], name)})
     if given.get("types") is not None:
-        conditions.append({"type": {"$in": [t.value for t in given["types"]]}})
+        conditions.append({"type": {"$in": [ContactType(t).value for t in given["types"]]}})
     if given.get("unassigned") is not None:
         conditions.append({"assigned_agent_id": None if given["unassigned"] else {"$ne": None}})
     if given.get("opted_out") is not None:
@@ -106,7 +113,28 @@ async def contact_query(scope: dict[str, Any], given: dict[str, Any] | None) -> 
         conditions.append({"created_at": {"$lt": given["created_before"]}})
     if given.get("custom_fields"):
         conditions.extend(await _custom_conditions(scope["workspace_id"], given["custom_fields"]))
+    if given.get("segment_id") is not None:
+        workspace_id, segment_id = scope["workspace_id"], given["segment_id"]
+        conditions.append(await segment_query(workspace_id, segment_id, "filter", "segmentId"))
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+async def segment_query(workspace_id: PydanticObjectId, global_id: str, *path: str) -> dict[str, Any]:
+    """The conditions of a saved segment (``ContactFilter.segmentId``); its problems are at ``path``.
+
+    A segment's filter never names another segment (``resolvers.segments`` refuses it), so
+    the nesting stops here whatever is stored.
+    """
+    oid = decode_id(global_id, "Segment")
+    segment = await Segment.find_one({"_id": oid, "workspace_id": workspace_id}) if oid else None
+    if segment is None:
+        raise not_found("segment").at(*path)
+    saved = {**segment.filter, "segment_id": None}
+    try:
+        return await contact_query({"workspace_id": workspace_id}, saved)
+    except DomainError as error:
+        message = f"Segment {segment.name!r} no longer applies: {error.message}"
+        raise DomainError(error.code, message, path) from None
 
 
 async def _custom_conditions(

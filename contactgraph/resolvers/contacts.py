@@ -16,8 +16,9 @@ from ..models.lists import GroupRule, lacking, required_fields, required_message
 from ..models.phones import normalize_phone
 from ..services import contact_writes
 from ..services.unique import duplicates_as, email_taken, phone_taken
-from .contact_filter import contact_query, contact_sort
+from .contact_filter import contact_query, contact_sort, search_text, segment_query
 from .contact_input import ContactChanges
+from .contact_search import Ranked
 from .pagination import Page, paginate
 from .refs import fetch, not_found
 
@@ -84,17 +85,30 @@ async def list_contacts(
 ) -> Page[Contact]:
     query = await contact_query(contact_scope(agent), filter)
     order = contact_sort(sort["field"], sort.get("direction") == "DESC") if sort else contact_sort(None, True)
+    if filter and (searched := search_text(filter.get("search"))) is not None:
+        ranked = Ranked.of(query, searched, order)  # most relevant first (``contact_search``)
+        return await ranked.page(first=first, after=after, last=last, before=before)
     return await paginate(Contact, query, order, first=first, after=after, last=last, before=before)
 
 
 async def campaign_audience(
-    agent: Agent, group_ids: Sequence[str] | None, first: int | None, after: str | None
+    agent: Agent,
+    group_ids: Sequence[str] | None,
+    first: int | None,
+    after: str | None,
+    *,
+    segment_id: str | None = None,
+    filter: dict[str, Any] | None = None,
 ) -> Page[Contact]:
-    """Everyone who may receive a campaign: never opted-out contacts."""
+    """Everyone who may receive a campaign: never opted-out contacts, of the groups, segment and filter."""
     given: dict[str, Any] = {"opted_out": False}
     if group_ids is not None:
         given["group_ids"] = group_ids
     query = await contact_query(contact_scope(agent), given)
+    if segment_id is not None:
+        query = {"$and": [query, await segment_query(agent.workspace_id, segment_id, "segmentId")]}
+    if filter:
+        query = {"$and": [query, await contact_query({"workspace_id": agent.workspace_id}, filter)]}
     return await paginate(Contact, query, contact_sort(None, False).reversed(), first=first, after=after)
 
 

@@ -22,6 +22,7 @@ KIND = {
     "Workspace": "Workspace",
     "Webhook": "Webhook",
     "Disposition": "Disposition",
+    "Segment": "Segment",
 }
 
 

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from ..settings import Settings
 from .admin import AdminMutation, AdminQuery
 from .board import BoardMutation, BoardQuery
+from .bulk_edits import BulkEditMutation
 from .chat import ChatMutation
 from .contacts import ContactMutation, ContactQuery
 from .cost import QueryCostLimiter
@@ -32,6 +33,7 @@ from .merge import MergeMutation
 from .node import NodeQuery
 from .reports import ReportsQuery
 from .scalars import SCALAR_MAP
+from .segments import SegmentMutation, SegmentQuery
 from .subscriptions import ContactSubscription, SharedEventExecutor
 from .webhooks import WebhookMutation, WebhookQuery
 
@@ -39,11 +41,13 @@ Query = merge_types(
     "Query", (NodeQuery, AdminQuery, ContactQuery, LibraryQuery, BoardQuery, ReportsQuery, WebhookQuery)
 )
 Query = merge_types("Query", (Query, ImportQuery))
+Query = merge_types("Query", (Query, SegmentQuery))
 Mutation = merge_types(
     "Mutation", (AdminMutation, LibraryMutation, ContactMutation, BoardMutation, WebhookMutation)
 )
 Mutation = merge_types("Mutation", (Mutation, ImportMutation, ListsMutation))
 Mutation = merge_types("Mutation", (Mutation, ChatMutation, MergeMutation, JourneyMutation))
+Mutation = merge_types("Mutation", (Mutation, SegmentMutation, BulkEditMutation))
 Subscription = merge_types("Subscription", (ContactSubscription, ImportSubscription))
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from ..models import ContactType, CustomFieldType, ErrorCode, Permission
 from ..resolvers.pagination import Page
+
+if TYPE_CHECKING:
+    from .imports import ImportJob
+
+LazyImportJob = Annotated["ImportJob", strawberry.lazy("contactgraph.schema.imports")]
 
 PermissionEnum = strawberry.enum(Permission, name="Permission")
 UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
@@ -56,3 +61,7 @@ class DeletePayload:
 class CountPayload:
     count: int = 0
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    job: LazyImportJob | None = strawberry.field(
+        default=None,
+        description="updateContacts: the job changing a large selection (follow it as an import); else null",
+    )

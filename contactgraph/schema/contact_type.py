@@ -16,7 +16,9 @@ from ..models import ContactType
 from ..models.custom_values import value_to_json
 from ..models.lists import applies
 from ..models.phones import wa_id
+from ..resolvers.activity import ActivityKind
 from ..resolvers.pagination import Page
+from .activity import ActivityConnection, activity_of
 from .admin import Agent
 from .common import Node, PageInfo
 from .history import StatusChangeConnection, history_of
@@ -185,6 +187,21 @@ class Contact(Node):
         after: str | None = None,
     ) -> InteractionConnection:
         return await timeline_of(info, self.doc, channels, from_, to, first, after)
+
+    @strawberry.field(
+        description=(
+            "every change of the contact, newest first, from its events: who, when, and each field's old"
+            " and new value; kinds narrows it to activities of those kinds"
+        )
+    )
+    async def activity(
+        self,
+        info: Info,
+        kinds: list[ActivityKind] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ActivityConnection:
+        return await activity_of(info, self.doc, kinds, first, after)
 
 
 @strawberry.type

@@ -81,6 +81,9 @@ class ContactFilter:
     )
     created_after: datetime | None = strawberry.UNSET
     created_before: datetime | None = strawberry.UNSET
+    segment_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="every condition of that saved segment holds too"
+    )
 
 
 @strawberry.input
@@ -200,15 +203,24 @@ class ContactQuery:
         )
         return ContactConnection.from_page(page)
 
-    @query(description="all contacts when groupIds is null; never opted-out ones")
+    @query(
+        description=(
+            "the contacts of groupIds (any of them), segmentId and filter, all of which must hold;"
+            " all contacts when none is given; never opted-out ones"
+        )
+    )
     async def campaign_audience(
         self,
         info: Info,
         group_ids: list[strawberry.ID] | None = None,
+        segment_id: strawberry.ID | None = None,
+        filter: ContactFilter | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> ContactConnection:
-        page = await contacts.campaign_audience(info.context.caller, group_ids, first, after)
+        page = await contacts.campaign_audience(
+            info.context.caller, group_ids, first, after, segment_id=segment_id, filter=filter_given(filter)
+        )
         return ContactConnection.from_page(page)
 
 

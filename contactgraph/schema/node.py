@@ -16,6 +16,7 @@ from ..models.disposition import Disposition as DispositionDoc
 from ..resolvers.contacts import visible_contact
 from ..resolvers.history import visible_status_change
 from ..resolvers.interactions import visible_interaction
+from .activity import activity_node
 from .admin import Agent, Workspace
 from .common import Node
 from .contact_type import Contact
@@ -25,6 +26,7 @@ from .imports import import_job_node
 from .journey import Interaction
 from .library import ContactSource, ContactStatus, CustomField, GroupType
 from .lists import Disposition
+from .segments import segment_node
 from .webhooks import webhook_node
 
 _LIBRARY = {
@@ -60,6 +62,10 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         return await webhook_node(agent, PydanticObjectId(oid))
     if kind == "ImportJob":
         return await import_job_node(agent, global_id)
+    if kind == "Segment":
+        return await segment_node(info, global_id)
+    if kind == "Activity":
+        return await activity_node(info, oid)
     if kind == "Workspace":
         if oid != agent.workspace_id:
             return None
