@@ -23,12 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import Bench, bench_app
+
+from contactgraph.access import contact_scope
+from contactgraph.ids import decode_id
+from contactgraph.models import Agent, Contact
+from contactgraph.resolvers.contact_filter import contact_query, contact_sort, search_text
+from contactgraph.resolvers.contact_search import Ranked
 
 CARD = """
 fragment Card on Contact {
@@ -519,11 +526,126 @@ async def joins(bench: Bench, world: World) -> list[dict[str, Any]]:
     return figures
 
 
+# ---------------------------------------------------------------- search over a whole contact list
+
+SEARCH_CONTACTS = int(os.environ.get("ROUND_TRIPS_SEARCH_CONTACTS", "50000"))
+SEARCH_PAGE = 20
+SEARCH = (
+    """
+query($search: String!, $first: Int!) {
+  contacts(filter: {search: $search}, first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { ...Card } }
+  }
+}"""
+    + CARD
+)
+SEARCHES = {
+    "an accented name typed plain": "zoe orsted",
+    "two words, the last name first": "hopper gra",
+    "a company": "acme",
+    "a city, accents typed": "são paulo",
+    "an email domain": "globex.example",
+    "a run of phone digits": "310 0777",
+    "one letter": "a",
+    "nobody": "zzzz",
+}
+FIRST_NAMES = ["Zoë", "Grace", "Ada", "Alan", "Émile", "Søren", "María", "Jürgen", "小明", "Noor", "Kwame"]
+LAST_NAMES = ["Hopper", "Lovelace", "Ørsted", "Müller", "García", "Nguyen", "王", "Okafor", "Smith", "Ivanov"]
+COMPANIES = [None, "Acme Rockets", "Globex", "Initech", "Société Générale", "Umbrella", "Stark Industries"]
+CITIES = ["Lyon", "São Paulo", "Zürich", "İstanbul", "London", "北京", "Lagos", "New York", "Kraków"]
+
+
+async def search_world(bench: Bench) -> tuple[str, Agent]:
+    """A workspace of ``SEARCH_CONTACTS`` contacts, written in bulk by the model layer (as an import
+    writes them, through ``derive``): its admin token and agent."""
+    admin_key = bench.settings.admin_key.get_secret_value()  # type: ignore[union-attr]
+    token = (await call(bench, WORKSPACE, {"name": "search"}, admin_key))["createWorkspace"]["adminToken"]
+    agent = await Agent.get(decode_id((await call(bench, ME, {}, token))["me"]["id"], "Agent"))
+    assert agent is not None
+    status = await call(bench, STATUS, {"input": {"name": "New", "color": "#1e90ff"}}, token)
+    source = await call(bench, SOURCE, {"input": {"name": "Import"}}, token)
+    refs = {
+        "status_id": decode_id(status["createStatus"]["status"]["id"], "ContactStatus"),
+        "source_id": decode_id(source["createSource"]["source"]["id"], "ContactSource"),
+    }
+    batch: list[Contact] = []
+    for n in range(SEARCH_CONTACTS):
+        company = COMPANIES[n % len(COMPANIES)]
+        values = {
+            "firstname": FIRST_NAMES[n % len(FIRST_NAMES)],
+            "lastname": LAST_NAMES[n // 7 % len(LAST_NAMES)],
+            "phone": f"+1415{3_100_000 + n:07d}",
+            "email": f"person{n}@{(company or 'mail').split()[0].lower()}.example" if n % 2 else None,
+            "company": company,
+            "city": CITIES[n // 3 % len(CITIES)],
+            **refs,
+        }
+        batch.append(Contact.new(agent.workspace_id, **values))
+        if len(batch) == 1_000 or n == SEARCH_CONTACTS - 1:
+            await Contact.insert_many(batch)
+            batch = []
+    return token, agent
+
+
+def plan_stages(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every stage of a winning plan (``queryPlan`` where the slot-based engine wraps it)."""
+    plan = plan.get("queryPlan", plan)
+    stages = [plan]
+    for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
+        if child:
+            stages += plan_stages(child)
+    return stages
+
+
+async def explained(bench: Bench, agent: Agent, text: str) -> dict[str, Any]:
+    """How MongoDB reads a search's page: each rank's branch of the aggregation, as a find."""
+    query = await contact_query(contact_scope(agent), {"search": text})
+    searched = search_text(text)
+    assert searched is not None
+    ranked = Ranked.of(query, searched, contact_sort(None, True))
+    indexes: set[str] = set()
+    collscan, keys, docs = False, 0, 0
+    for branch in ranked.branches(SEARCH_PAGE + 1, backwards=False, after=None, before=None):
+        find = {"find": Contact.get_collection_name(), "filter": branch.query, "limit": branch.limit}
+        find["sort"] = dict(branch.sort.directions)
+        explain = await bench.engine.database.command({"explain": find, "verbosity": "executionStats"})
+        stages = plan_stages(explain["queryPlanner"]["winningPlan"])
+        indexes.update(s["indexName"] for s in stages if "indexName" in s)
+        collscan = collscan or any(s.get("stage") == "COLLSCAN" for s in stages)
+        keys += explain["executionStats"]["totalKeysExamined"]
+        docs += explain["executionStats"]["totalDocsExamined"]
+    return {"index": sorted(indexes), "collscan": collscan, "keys_examined": keys, "docs_examined": docs}
+
+
+async def searches(bench: Bench) -> list[dict[str, Any]]:
+    """Searches over ``SEARCH_CONTACTS`` contacts: each reads its page (and one more) and no other
+    contact, in as many round trips as the others that find someone; on MongoDB, through the
+    ``search_terms`` index and never a collection scan."""
+    token, agent = await search_world(bench)
+    figures: list[dict[str, Any]] = []
+    for label, text in SEARCHES.items():
+        trips, documents, data = await counted(bench, SEARCH, {"search": text, "first": SEARCH_PAGE}, token)
+        found = data["contacts"]["totalCount"]
+        flat = figures[0]["round_trips"] if figures else trips
+        operation = f"search of {SEARCH_CONTACTS} contacts, {label} ({text!r})"
+        line = figure(bench, operation, trips, documents, documents_needed=needed(data), matches=found)
+        ok = documents <= line["documents_needed"] and trips <= flat and (found > 0) == (label != "nobody")
+        if not bench.engine.in_memory:
+            line |= await explained(bench, agent, text)
+            ok = ok and not line["collscan"] and any("search_terms" in name for name in line["index"])
+        line["ok"] = ok
+        figures.append(line)
+    return figures
+
+
 async def main() -> int:
     async with bench_app() as bench:
         small = await seed(bench, "five columns", 5, 0, lists=2)
         large = await seed(bench, "twenty columns", 20, 10_000, lists=8)
         figures = await reads(bench, small, large) + await writes(bench, large)
+        figures += await searches(bench)
     for line in figures:
         print(json.dumps(line))
     failed = [line["operation"] for line in figures if line.get("ok") is False]

@@ -580,7 +580,8 @@ async def test_a_merge_loses_no_value_and_no_number_and_keeps_every_number_and_e
     result = as_merged(merged)
     for side, contact in (("primary", primary), ("secondary", secondary)):
         kept = Contact.model_validate(event.data[side])
-        assert kept.model_dump(exclude={"revision_id"}) == before[side].model_dump(exclude={"revision_id"})  # type: ignore[union-attr]
+        unkept = {"revision_id", "search_terms"}  # an event's copy leaves out the derived search terms
+        assert kept.model_dump(exclude=unkept) == before[side].model_dump(exclude=unkept)  # type: ignore[union-attr]
         for name in CHOOSABLE:
             value = field_of(contact, name)
             assert empty(value) or value in (result[name], api_value(kept, name)), (side, name)

@@ -22,6 +22,8 @@ from .base import WorkspaceDocument, utcnow
 from .custom_values import StoredValue
 from .errors import DomainError, ErrorCode
 from .phones import normalize_phone, normalize_phones
+from .search import SOURCES as SEARCHED
+from .search import terms_of
 from .social import SocialProfile, clean_profiles
 from .text import clean_name, clean_text, clean_url, normalize_email, parse_bool
 
@@ -139,45 +141,66 @@ CONTACT_FIELDS: tuple[ContactField, ...] = (
     # API name, stored name, kind, flags; then cleaner and limit, node type, CSV column and aliases
     _field("id", "id", Kind.ID, "export webhook"),
     _field("firstname", "firstname", Kind.TEXT, "input required merge copy export import webhook",
-           clean=clean_name, aliases=("first name", "first", "given name", "forename")),
+           clean=clean_name, aliases=("first name", "first", "given name", "forename", "prénom", "nome",
+                                      "nombre", "vorname", "primeiro nome")),
     _field("lastname", "lastname", Kind.TEXT, "input required merge copy export import webhook",
-           clean=clean_name, aliases=("last name", "last", "surname", "family name")),
+           clean=clean_name, aliases=("last name", "last", "surname", "family name", "apelido", "nom",
+                                      "apellidos", "nachname", "sobrenome", "último nome")),
     _field("fullName", None, Kind.SHOWN, "webhook"),
     _field("phone", "phone", Kind.PHONE, "input required export import webhook", clean=normalize_phone,
            aliases=("phone number", "mobile", "mobile phone", "mobile number", "cell", "cell phone",
-                    "telephone", "tel", "whatsapp", "whatsapp number", "wa id", "msisdn")),
+                    "telephone", "tel", "whatsapp", "whatsapp number", "wa id", "msisdn",
+                    # Google Contacts, Outlook, HubSpot exports; Portuguese, Spanish, French, German
+                    "phone 1 - value", "primary phone", "mobile phone number", "home phone", "business phone",
+                    "telemóvel", "telemovel", "telefone", "celular", "teléfono", "móvil", "portable",
+                    "téléphone", "handy", "telefon")),
     _field("waId", None, Kind.SHOWN, "webhook"),
     _field("otherPhones", "other_phones", Kind.PHONE, "input export import webhook", clean=normalize_phones,
            many=True, aliases=("other phones", "other phone", "phone2", "phone3", "second phone",
-                               "secondary phone", "alternate phone", "additional phones")),
+                               "secondary phone", "alternate phone", "additional phones",
+                               "phone 2 - value", "phone 3 - value", "phone 4 - value", "home phone 2",
+                               "business phone 2", "mobile phone 2", "outros telefones")),
     _field("email", "email", Kind.TEXT, "input merge export import webhook", clean=normalize_email,
-           aliases=("e-mail", "email address", "e-mail address", "mail")),
+           aliases=("e-mail", "email address", "e-mail address", "mail", "e-mail 1 - value",
+                    "email 1 - value", "correo electrónico", "correio eletrónico", "courriel")),
     _field("type", "type", Kind.ENUM, "input required merge copy export import webhook", clean=parse_type,
            aliases=("contact type",)),
     _field("statusId", "status_id", Kind.REF, "input required merge copy export import webhook",
-           ref="ContactStatus", column="status", aliases=("status name", "stage")),
+           ref="ContactStatus", column="status", aliases=("status name", "stage", "lead status", "estado")),
     _field("sourceId", "source_id", Kind.REF, "input required merge copy export import webhook",
-           ref="ContactSource", column="source", aliases=("source name", "lead source")),
+           ref="ContactSource", column="source", aliases=("source name", "lead source", "original source",
+                                                          "origem", "origen")),
     _field("groupIds", "group_ids", Kind.REF, "input copy export import webhook",
-           ref="Group", column="groups", many=True, aliases=("group", "group names", "lists", "list")),
+           ref="Group", column="groups", many=True, aliases=("group", "group names", "lists", "list",
+                                                                        "grupos")),
     _field("assignedAgentId", "assigned_agent_id", Kind.REF, "input merge copy export webhook",
            ref="Agent", column="assignedAgent"),
     _field("company", "company", Kind.TEXT, "input merge copy export import webhook",
-           clean=clean_text, limit=191, aliases=("company name", "organization", "organisation", "org")),
+           clean=clean_text, limit=191, aliases=("company name", "organization", "organisation", "org",
+                                                 "organization 1 - name", "empresa", "société", "firma")),
     _field("website", "website", Kind.TEXT, "input merge export import webhook",
-           clean=clean_url, aliases=("web site", "web", "url", "homepage")),
+           clean=clean_url, aliases=("web site", "web", "url", "homepage", "website 1 - value", "web page",
+                                     "personal web page", "website url", "site")),
     _field("description", "description", Kind.TEXT, "input merge export import webhook",
-           clean=clean_text, limit=10_000, aliases=("notes", "note", "comment", "comments")),
+           clean=clean_text, limit=10_000, aliases=("notes", "note", "comment", "comments", "notas")),
     _field("country", "country", Kind.TEXT, "input merge copy export import webhook",
-           clean=clean_text, limit=100),
+           clean=clean_text, limit=100, aliases=("address 1 - country", "country/region",
+                                                 "business country/region", "home country/region", "país",
+                                                 "pays", "land")),
     _field("city", "city", Kind.TEXT, "input merge copy export import webhook",
-           clean=clean_text, limit=191, aliases=("town",)),
+           clean=clean_text, limit=191, aliases=("town", "address 1 - city", "business city", "home city",
+                                                 "cidade", "localidade", "ciudad", "ville", "stadt")),
     _field("state", "state", Kind.TEXT, "input merge copy export import webhook",
-           clean=clean_text, limit=191, aliases=("province", "region")),
+           clean=clean_text, limit=191, aliases=("province", "region", "address 1 - region", "state/region",
+                                                 "business state", "home state", "distrito")),
     _field("zip", "zip", Kind.TEXT, "input merge copy export import webhook",
-           clean=clean_text, limit=32, aliases=("zip code", "postal code", "postcode", "postal")),
+           clean=clean_text, limit=32, aliases=("zip code", "postal code", "postcode", "postal",
+                                                "address 1 - postal code", "business postal code",
+                                                "home postal code", "código postal", "code postal", "plz")),
     _field("address", "address", Kind.TEXT, "input merge copy export import webhook",
-           clean=clean_text, limit=500, aliases=("street", "street address", "address line 1", "address1")),
+           clean=clean_text, limit=500, aliases=("street", "street address", "address line 1", "address1",
+                                                 "address 1 - street", "business street", "home street",
+                                                 "morada", "dirección", "adresse")),
     _field("socialProfiles", "social_profiles", Kind.SOCIAL, "input merge export import webhook",
            clean=clean_profiles, many=True),
     _field("customFields", "custom_values", Kind.CUSTOM, "input copy export import webhook", many=True),
@@ -189,6 +212,7 @@ CONTACT_FIELDS: tuple[ContactField, ...] = (
     _field("updatedAt", "updated_at", Kind.TIME, "derived export webhook"),
     _field("mergedIds", "merged_ids", Kind.REF, "", ref="Contact", many=True),
     _field("keys", "keys", Kind.INTERNAL, "derived"),
+    _field("searchTerms", "search_terms", Kind.INTERNAL, "derived"),
     _field("writeId", "write_id", Kind.INTERNAL, ""),
 )
 # fmt: on
@@ -240,6 +264,8 @@ class Contact(WorkspaceDocument):
     updated_at: datetime = Field(default_factory=utcnow)
     merged_ids: list[PydanticObjectId] = Field(default_factory=list)
     keys: SearchKeys
+    # what search finds it by (``models.search``); None until derived (``services.search_backfill``)
+    search_terms: list[str] | None = None
     # the last bulk patch that wrote it, so that one can tell which of its guarded writes matched
     write_id: PydanticObjectId | None = Field(default=None, exclude=True)
 
@@ -264,6 +290,7 @@ class Contact(WorkspaceDocument):
             _index(("keys.first", ASCENDING), ("_id", ASCENDING)),
             _index(("keys.last", ASCENDING), ("_id", ASCENDING)),
             _index(("keys.full", ASCENDING)),
+            _index(("search_terms", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)),
             _index(("merged_ids", ASCENDING)),
         ]
 
@@ -296,9 +323,10 @@ def derive(before: Contact | None, changes: Mapping[str, Any], at: datetime | No
     """``changes`` to ``before`` (None: the values of a new contact) as stored, with what they imply.
 
     Values ``before`` holds already are dropped (nothing left: ``{}``). Names give the
-    search keys; other phones are kept once each and never repeat the phone; opting out
-    or back in sets ``opted_out_at`` unless given; custom values and social profiles
-    (models or dicts) are stored as dicts. ``at``, the moment of a write, is
+    sort keys; names, company, email, city and numbers the search terms (a contact stored
+    without them gets them with its next change); other phones are kept once each and
+    never repeat the phone; opting out or back in sets ``opted_out_at`` unless given;
+    custom values and social profiles (models or dicts) are stored as dicts. ``at``, the moment of a write, is
     then its ``updated_at`` and a status change's ``status_changed_at`` (a new contact's
     ``created_at`` too). Deriving derived changes again gives them back.
     """
@@ -317,6 +345,10 @@ def derive(before: Contact | None, changes: Mapping[str, Any], at: datetime | No
         first = values.get("firstname", before.firstname if before else "")
         last = values.get("lastname", before.lastname if before else "")
         values["keys"] = SearchKeys.of(first, last).model_dump()
+    if before is None or before.search_terms is None or not SEARCHED.isdisjoint(values):
+        terms = terms_of({name: values.get(name, getattr(before, name, None)) for name in SEARCHED})
+        if before is None or terms != before.search_terms:
+            values["search_terms"] = terms
     if "opted_out" in values and "opted_out_at" not in changes:
         values["opted_out_at"] = (at or utcnow()) if values["opted_out"] else None
     for name in _EMBEDDED.keys() & values.keys():

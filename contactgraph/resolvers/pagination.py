@@ -102,6 +102,11 @@ def after_cursor(sort: SortKey, after: str) -> dict[str, Any]:
     return _beyond(sort, *decode_cursor(sort, after, "after"), before=False)
 
 
+def before_cursor(sort: SortKey, before: str) -> dict[str, Any]:
+    """The condition for records before the cursor ``before`` in ``sort`` order."""
+    return _beyond(sort, *decode_cursor(sort, before, "before"), before=True)
+
+
 def page_size(first: int | None, last: int | None) -> tuple[int, bool]:
     """How many to return, and whether counting from the end."""
     if first is not None and last is not None:

@@ -63,7 +63,13 @@ class ContactFilter:
     search: str | None = strawberry.field(
         default=strawberry.UNSET,
         description=(
-            "case-insensitive prefix of first name, last name, full name, email; digits match the phone"
+            "words in any order, each the start of a word of the first or last name, company, email"
+            " (local part or domain, split at . _ - +) or city, all required; case and accents ignored"
+            " (Zoë, zoe; Weiß, weiss); in names written without spaces (Chinese, Japanese, Korean, Thai)"
+            " any character starts a word; a number (digits with spaces, dashes, brackets, a leading +)"
+            " matches any run of 3 or more digits of phone or otherPhones; at most 100 characters."
+            " Without a sort, exact names come first (each word a whole word of the name), then the"
+            " other matches, each newest first, and its cursors page only a search's list"
         ),
     )
     ids: list[strawberry.ID] | None = strawberry.UNSET
