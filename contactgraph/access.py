@@ -94,6 +94,7 @@ OPERATIONS: Mapping[str, Rule] = {
     "contactStats": SEE,
     "webhooks": needs(WEBHOOKS),
     "importJob": JOB,
+    "importMapping": needs(IMPORT, note="what importContacts would make of a header; nothing is read"),
     "segments": SEGMENTS_READ,
     # node(id:) by the kind of the id
     "node:Contact": SEE,

@@ -21,6 +21,7 @@ from contactgraph.cli import main
 
 from .api import CREATE_CONTACT, CREATE_SOURCE, CREATE_STATUS, CREATE_WORKSPACE
 from .csv_api import csv_bytes
+from .data.generate import excel_europe, google_contacts
 
 ADMIN_KEY = "cli-test-admin-key-0123456789"
 START_SECONDS = 30.0
@@ -143,9 +144,9 @@ def test_import_shows_the_summary_and_where_the_error_report_is(
     ]
     # when
     status = main(args)
-    # then
+    # then: a row failed, so the command fails
     out = capsys.readouterr().out
-    assert status == 0
+    assert status == 3
     assert "import DONE: 2 created, 0 updated, 0 skipped as duplicates, 1 failed, of 3 rows." in out
     report_url = out.split("error report: ", 1)[1].strip()
     report = httpx.get(report_url, headers={"Authorization": f"Bearer {workspace['token']}"}, timeout=10.0)
@@ -163,7 +164,13 @@ def test_a_refused_import_says_why_and_fails(
     status = main(["import", str(path), "--url", server, "--token", workspace["token"], "--no-progress"])
     err = capsys.readouterr().err
     assert status == 1
-    assert "the import was refused" in err and "options.mapping" in err and "(REQUIRED)" in err
+    assert "the import was refused" in err and "(REQUIRED)" in err
+    assert (
+        "--map: No column gives phone. The file's columns: 'firstname' → firstname, 'lastname' → lastname."
+        in err
+    )
+    assert "--default-status: No status column" in err and "--default-source: No source column" in err
+    assert "options." not in err  # the command's flags, not the API's option names
 
 
 def test_export_writes_the_csv_to_standard_output(
@@ -208,3 +215,222 @@ def test_export_with_a_bad_token_fails_on_standard_error(
     captured = capsysbinary.readouterr()
     assert status == 1 and captured.out == b""
     assert b"401" in captured.err and b"UNAUTHENTICATED" in captured.err
+
+
+# ---------------------------------------------------------------- a scriptable import
+
+CREATE_FIELD = """
+mutation($input: CustomFieldInput!) { createCustomField(input: $input) { customField { id } userErrors { field } } }"""
+
+JOB_ERRORS = """
+query($id: ID!, $after: String) { importJob(id: $id) { errors(first: 500, after: $after) { row code warning } } }"""
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(args)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _job_errors(server: str, token: str, job_id: str) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    while True:
+        page = _gql(server, token, JOB_ERRORS, {"id": job_id, "after": str(len(errors))})["errors"]
+        if not page:
+            return errors
+        errors += page
+
+
+def _small_file(tmp_path: Path) -> Path:
+    path = tmp_path / "contacts.csv"
+    rows = [
+        ["First Name", "Last Name", "Contacto"],
+        ["Ana", "Lima", "+351912000001"],
+        ["Rui", "Costa", "nope"],
+    ]
+    path.write_bytes(csv_bytes(rows))
+    return path
+
+
+def test_failed_rows_fail_the_command_unless_allowed_and_the_report_is_saved(
+    server: str, workspace: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    path, report = _small_file(tmp_path), tmp_path / "errors.csv"
+    common = ["import", str(path), "--url", server, "--token", workspace["token"], "--map", "Contacto=phone"]
+    common += ["--default-status", "new", "--default-source", "WhatsApp", "--no-progress", "--poll", "0.05"]
+    # when
+    failing, out, _ = _run([*common, "--errors", str(report), "--json"], capsys)
+    allowed, _, _ = _run([*common, "--allow-failures", "--on-duplicate", "UPDATE"], capsys)
+    # then
+    assert (failing, allowed) == (3, 0)
+    summary = json.loads(out)
+    assert (summary["state"], summary["created"], summary["failed"]) == ("DONE", 1, 1)
+    assert summary["errorReport"] == str(report)
+    rows = list(csv.reader(io.StringIO(report.read_bytes().decode("utf-8-sig"))))
+    assert rows[0] == ["First Name", "Last Name", "Contacto", "reason"]
+    assert rows[1][:3] == ["Rui", "Costa", "nope"] and rows[1][3].startswith("Contacto: A phone number")
+
+
+def test_plan_prints_the_mapping_and_imports_nothing(
+    server: str, workspace: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    path = _small_file(tmp_path)
+    args = ["import", str(path), "--url", server, "--token", workspace["token"], "--plan"]
+    # when
+    without, out_without, _ = _run(args, capsys)
+    planned, out, _ = _run([*args, "--map", "Contacto=phone", "--default-status", "New"], capsys)
+    # then
+    assert without == 1
+    assert "Contacto    → (ignored)" in out_without and "--map: No column gives phone." in out_without
+    assert planned == 1  # no source yet
+    assert out.splitlines()[:3] == [
+        "First Name  → firstname",
+        "Last Name   → lastname",
+        "Contacto    → phone",
+    ]
+    assert "--default-source: No source column" in out
+    contacts = _gql(server, workspace["token"], "{ contacts { totalCount } }", {})
+    assert contacts["totalCount"] == 0
+
+
+def test_library_lists_statuses_sources_groups_and_fields_with_their_ids(
+    server: str, workspace: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    field = {"key": "plan", "label": "Plan", "type": "TEXT"}
+    _gql(server, workspace["token"], CREATE_FIELD, {"input": field})
+    args = ["library", "--url", server, "--token", workspace["token"]]
+    # when
+    status, out, _ = _run(args, capsys)
+    as_json, data, _ = _run([*args, "--json"], capsys)
+    # then
+    assert (status, as_json) == (0, 0)
+    assert f"  New  {workspace['status']}" in out and f"  WhatsApp  {workspace['source']}" in out
+    assert "groups:\n  (none)" in out and "  plan (Plan, TEXT)  " in out
+    library = json.loads(data)
+    assert library["statuses"] == [{"id": workspace["status"], "name": "New"}]
+
+
+def test_a_workspace_without_statuses_is_warned_of_before_the_upload(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given
+    token = _gql(server, ADMIN_KEY, CREATE_WORKSPACE, {"name": "Empty"})["adminToken"]
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["firstname", "lastname", "phone", "status", "source"],
+                ["A", "B", "+351912000001", "New", "Ads"],
+            ]
+        )
+    )
+    # when
+    status, _, err = _run(["import", str(path), "--url", server, "--token", token, "--no-progress"], capsys)
+    # then: every row fails (no status nor source named so), and the user was told why first
+    assert status == 3
+    assert (
+        "warning: this workspace has no statuses" in err and "warning: this workspace has no sources" in err
+    )
+
+
+def _real_file_workspace(
+    server: str, statuses: list[str], sources: list[str], fields: list[dict[str, str]]
+) -> str:
+    token = _gql(server, ADMIN_KEY, CREATE_WORKSPACE, {"name": "Real files"})["adminToken"]
+    for name in statuses:
+        _gql(server, token, CREATE_STATUS, {"input": {"name": name, "color": "#1e90ff"}})
+    for name in sources:
+        _gql(server, token, CREATE_SOURCE, {"input": {"name": name}})
+    for field in fields:
+        _gql(server, token, CREATE_FIELD, {"input": field})
+    return token  # type: ignore[no-any-return]
+
+
+def _import_real_file(
+    server: str, token: str, path: Path, extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, Any], str]:
+    args = ["import", str(path), "--url", server, "--token", token, "--default-region", "PT"]
+    args += ["--skip-invalid-cells", "--json", "--no-progress", "--poll", "0.05", *extra]
+    status, out, err = _run(args, capsys)
+    return status, json.loads(out), err
+
+
+def test_a_google_contacts_export_imports_every_row_with_valid_required_values(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: 300 rows of the 56-column export, a birthday field (Google writes yearless ones)
+    generated = google_contacts(300)
+    path = tmp_path / "google.csv"
+    path.write_bytes(generated.data)
+    fields = [
+        {"key": "birthday", "label": "Birthday", "type": "DATE"},
+        {"key": "alias", "label": "Alias", "type": "TEXT"},
+    ]
+    token = _real_file_workspace(server, ["New"], ["Google Contacts"], fields)
+    extra = [
+        "--map",
+        "Nickname=customFields.alias",
+        "--default-status",
+        "new",
+        "--default-source",
+        "Google Contacts",
+    ]
+    # when
+    status, job, _ = _import_real_file(server, token, path, extra, capsys)
+    # then: only the rows without a valid phone fail
+    assert status == 3
+    assert (job["state"], job["created"], job["failed"]) == (
+        "DONE",
+        300 - len(generated.bad_rows),
+        len(generated.bad_rows),
+    )
+    assert job["warnedRows"] > 0  # yearless birthdays and websites without a scheme, left out
+    errors = _job_errors(server, token, job["id"])
+    assert {e["row"] for e in errors if not e["warning"]} == generated.bad_rows
+    found = _gql(
+        server,
+        token,
+        """query($s: String) { contacts(first: 50, filter: {search: $s}) { edges { node {
+             firstname lastname phone otherPhones } } } }""",
+        {"s": "Дмитрий"},
+    )["edges"]
+    by_phone = {e["node"]["phone"]: e["node"] for e in found}
+    first = by_phone["+351910000000"]  # row 2: "+351 910 000 000 ::: 930 500 000", national the second
+    assert (first["firstname"], first["lastname"]) == ("Дмитрий", "Иванов")
+    assert first["otherPhones"] == ["+351930500000", "+351210000000"]  # and Phone 2 - Value
+
+
+def test_an_excel_file_from_europe_imports_every_row_with_valid_required_values(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: Windows-1252, semicolons, Portuguese headers, decimal commas
+    generated = excel_europe(300)
+    path = tmp_path / "clientes.csv"
+    path.write_bytes(generated.data)
+    token = _real_file_workspace(
+        server,
+        ["Novo", "Cliente"],
+        ["Feira", "Website"],
+        [{"key": "valor", "label": "Valor", "type": "NUMBER"}],
+    )
+    extra = ["--map", "Tlm=phone", "--default-status", "Novo", "--default-source", "Website"]
+    # when
+    status, job, _ = _import_real_file(server, token, path, extra, capsys)
+    # then
+    assert status == 3
+    assert (job["created"], job["failed"]) == (300 - len(generated.bad_rows), len(generated.bad_rows))
+    assert {e["row"] for e in _job_errors(server, token, job["id"])} == generated.bad_rows
+    found = _gql(
+        server,
+        token,
+        """{ contacts(first: 300) { edges { node { firstname city status { name }
+             customFields { field { key } value } } } } }""",
+        {},
+    )["edges"]
+    values = {v["value"] for e in found for v in e["node"]["customFields"]}
+    assert {1234.5, 99.9, 12, 1000000.01} <= values
+    assert {e["node"]["status"]["name"] for e in found} == {"Novo", "Cliente"}
+    assert "Évora" in {e["node"]["city"] for e in found}

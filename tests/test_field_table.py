@@ -115,7 +115,9 @@ async def _full_contact(
         "address": "12 St James's Square",
         "customFields": [{"key": "plan", "value": "pro"}],
         "otherPhones": [phone(500 + n)],
-        "socialProfiles": [{"network": "instagram", "handle": f"ada{n}", "url": f"https://instagram.com/ada{n}"}],
+        "socialProfiles": [
+            {"network": "instagram", "handle": f"ada{n}", "url": f"https://instagram.com/ada{n}"}
+        ],
         **overrides,
     }
     contact = await make_contact(api, workspace, library, **values)

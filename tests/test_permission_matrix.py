@@ -120,6 +120,7 @@ CALLS: dict[str, Call] = {
     "contactStats": Call("{ contactStats(groupBy: STATUS) { count } }", counted),
     "webhooks": Call("{ webhooks { id } }"),
     "importJob": Call("query($job: ID!) { importJob(id: $job) { id } }"),
+    "importMapping": Call('{ importMapping(header: ["phone"]) { columns { column field } } }'),
     "updateWorkspaceSettings": Call(
         f"mutation($status: ID!) {{ updateWorkspaceSettings(input: {{inboundStatusId: $status}}) {{ {P} }} }}"
     ),

@@ -29,6 +29,10 @@ _BY_NAME = {folded(f): f for f in FIELDS} | {
 }
 
 
+_MOBILE = ("mobile", "cell", "whatsapp", "telemóvel", "telemovel", "celular", "móvil", "portable", "handy")
+IGNORED = "(ignored)"
+
+
 def custom_key(field: str) -> str | None:
     """The key of a ``customFields.<key>`` target, None for a contact field."""
     return field[len(CUSTOM_PREFIX) :] if field.startswith(CUSTOM_PREFIX) else None
@@ -92,7 +96,10 @@ class Mapper:
         """
         found = [(i, f) for i, name in enumerate(self.header) if (f := self.field_for_header(name))]
         phones = [i for i, f in found if f == PHONE]
-        main = next((i for i in phones if folded(self.header[i]) == PHONE), phones[0] if phones else None)
+        main = next((i for i in phones if folded(self.header[i]) == PHONE), None)
+        if main is None:  # a mobile (WhatsApp) number before a home or business one
+            mobile = [i for i in phones if any(w in folded(self.header[i]) for w in _MOBILE)]
+            main = next(iter(mobile or phones), None)
         targets: list[ColumnTarget] = []
         for i, field in found:
             if field == PHONE and i != main:
@@ -124,3 +131,25 @@ class Mapper:
             if field is not None:
                 seen.add(field)
         return targets
+
+    def combined(self, mapping: Sequence[dict[str, Any]], errors: Errors) -> list[ColumnTarget]:
+        """An explicit mapping over the header's names: each column it names fills its field, and every
+        other column still fills what its name says, unless the mapping fills that field already (a
+        phone-like column then gives other phones, as a second phone column does)."""
+        chosen = self.explicit(mapping, errors)
+        columns = {t.column for t in chosen}
+        fields = {t.field for t in chosen}
+        targets = list(chosen)
+        for target in self.by_header():
+            if target.column in columns:
+                continue
+            field = OTHER_PHONES if target.field == PHONE and PHONE in fields else target.field
+            if field == OTHER_PHONES or field not in fields:
+                targets.append(ColumnTarget(column=target.column, field=field))
+                fields.add(field)
+        return sorted(targets, key=lambda t: t.column)
+
+    def described(self, targets: Sequence[ColumnTarget]) -> str:
+        """Every column and what it fills, for a message: ``'Name' → firstname, 'X' → (ignored)``."""
+        filled = {t.column: t.field for t in targets}
+        return ", ".join(f"{name!r} → {filled.get(i, IGNORED)}" for i, name in enumerate(self.header))

@@ -6,6 +6,7 @@ costs no database round trip here; duplicates and writes are the runner's busine
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -13,6 +14,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
+from ..ids import encode_id
 from ..models import (
     Contact,
     CustomField,
@@ -33,12 +35,15 @@ from ..models.lists import GroupRule, applies, lacking, outside, required_messag
 from ..models.phones import OTHER_PHONES_MAX, normalize_phone, normalize_phones, split_phones
 from ..models.social import PROFILES_MAX, profile_from_cell, updated_profiles
 from ..models.text import clean_text
-from .mapping import OTHER_PHONES, custom_key, social_network
+from .mapping import OTHER_PHONES, PHONE, custom_key, social_network
 
 # The contact fields an import fills, by column name, and those a new contact cannot do without.
 _IMPORTED = {f.csv_name: f for f in flagged(Flag.IMPORT) if f.kind not in (Kind.CUSTOM, Kind.SOCIAL)}
 _NEEDED = [f for f in _IMPORTED.values() if Contact.model_fields[f.attribute].is_required()]
 _FORMULA_START = ("=", "+", "-", "@")
+# What a new contact cannot do without (or takes from a default): never left out of a row.
+ESSENTIAL = frozenset({"firstname", "lastname", "phone", "status", "source"})
+_KINDS = {"statuses": "ContactStatus", "sources": "ContactSource", "groups": "Group"}
 
 
 @dataclass
@@ -53,13 +58,15 @@ class Library:
 
     @classmethod
     async def load(cls, workspace_id: PydanticObjectId) -> Library:
-        def by_name(entries: Sequence[Status | Source | Group]) -> dict[str, PydanticObjectId]:
-            return {e.name_key: e.id for e in entries}  # type: ignore[misc]
+        def by_name(entries: Sequence[Status | Source | Group], kind: str) -> dict[str, PydanticObjectId]:
+            """By name, and by id as the API gives it (a cell may hold either)."""
+            ids = {name_key(encode_id(kind, e.id)): e.id for e in entries}  # type: ignore[misc]
+            return {e.name_key: e.id for e in entries} | ids  # type: ignore[misc, return-value]
 
         return cls(
-            statuses=by_name(await Status.in_workspace(workspace_id)),
-            sources=by_name(await Source.in_workspace(workspace_id)),
-            groups=by_name(await Group.in_workspace(workspace_id)),
+            statuses=by_name(await Status.in_workspace(workspace_id), _KINDS["statuses"]),
+            sources=by_name(await Source.in_workspace(workspace_id), _KINDS["sources"]),
+            groups=by_name(await Group.in_workspace(workspace_id), _KINDS["groups"]),
             fields={f.key: f for f in await CustomField.in_workspace(workspace_id)},
             group_rule=await GroupRule.load(workspace_id),
         )
@@ -70,6 +77,7 @@ class RowProblem:
     column: str | None
     code: ErrorCode
     message: str
+    warning: bool = False  # a cell left out of the row, which was kept
 
 
 @dataclass
@@ -80,6 +88,7 @@ class ParsedRow:
     custom: dict[PydanticObjectId, StoredValue] = field(default_factory=dict)
     group_ids: list[PydanticObjectId] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
 
     @property
     def phone(self) -> str | None:
@@ -97,13 +106,30 @@ def plain_text(cell: str) -> str:
     return cell
 
 
-def custom_value(definition: CustomField, text: str) -> StoredValue:
-    """A cell's text as the value its custom field stores, read and checked as a bot's text is.
+_GROUPED = {
+    ",": re.compile(r"[+-]?\d{1,3}(?:[.\s\u00a0\u202f']\d{3})+(?:,\d+)?"),
+    ".": re.compile(r"[+-]?\d{1,3}(?:[,\s\u00a0\u202f']\d{3})+(?:\.\d+)?"),
+}
 
-    A decimal comma (``1,5``, as European spreadsheets write it) reads as a decimal point.
+
+def number_text(text: str, decimal_separator: str = ".") -> str:
+    """A number as the file's locale writes it (``1.234,50`` with a decimal comma, ``1,234.50``
+    with a decimal point) in the form ``coerce_value`` reads: thousands separators dropped, a
+    decimal point. A lone comma with no point (``1,5``) is a decimal comma in either locale.
     """
-    if definition.type is CustomFieldType.NUMBER and "," in text and "." not in text:
+    text = text.strip()
+    if _GROUPED[decimal_separator].fullmatch(text):
+        text = re.sub(r"[^\d+\-" + re.escape(decimal_separator) + "]", "", text)
+    if decimal_separator == "," or ("," in text and "." not in text):
         text = text.replace(",", ".")
+    return text
+
+
+def custom_value(definition: CustomField, text: str, decimal_separator: str = ".") -> StoredValue:
+    """A cell's text as the value its custom field stores, read and checked as a bot's text is;
+    numbers as the file's locale writes them (``number_text``)."""
+    if definition.type is CustomFieldType.NUMBER:
+        text = number_text(text, decimal_separator)
     return coerce_value(definition, text)
 
 
@@ -151,9 +177,16 @@ class RowReader:
             if not text:
                 continue
             try:
-                self._read(row, target.field, text)
+                self._read(row, target.field, text, self._column_of(target.column))
             except DomainError as error:
-                row.problems.append(RowProblem(self._column_of(target.column), error.code, error.message))
+                problem = RowProblem(self._column_of(target.column), error.code, error.message)
+                if self.plan.skip_invalid_cells and target.field not in ESSENTIAL:
+                    problem.warning, problem.message = True, f"Left out: {error.message}"
+                    row.warnings.append(problem)
+                else:
+                    row.problems.append(problem)
+        if row.phone is None and row.values.get("other_phones") and not row.problems:
+            row.values["phone"] = row.values["other_phones"].pop(0)  # only other phones: the first is it
         numbers = set(row.values.get("other_phones", [])) - {row.phone}
         if len(numbers) > OTHER_PHONES_MAX:
             message = f"At most {OTHER_PHONES_MAX} other phones."
@@ -166,16 +199,33 @@ class RowReader:
                 row.group_ids.append(group_id)
         return row
 
-    def _read(self, row: ParsedRow, target: str, text: str) -> None:
+    def _other_numbers(self, row: ParsedRow, text: str, column: str | None) -> list[str]:
+        """A cell of other phones; with ``skip_invalid_cells``, a bad number is left out (a warning)."""
+        if not self.plan.skip_invalid_cells:
+            return self._numbers(text)
+        numbers = []
+        for part in split_phones(text):
+            try:
+                numbers.append(normalize_phone(part, self.plan.default_region))
+            except DomainError as error:
+                row.warnings.append(RowProblem(column, error.code, f"Left out: {error.message}", True))
+        return numbers
+
+    def _read(self, row: ParsedRow, target: str, text: str, column: str | None = None) -> None:
         key = custom_key(target)
         network = social_network(target)
         if key is not None:
             definition = self.library.fields[key]
-            row.custom[definition.id] = custom_value(definition, text)  # type: ignore[index]
+            custom = custom_value(definition, text, self.plan.decimal_separator)
+            row.custom[definition.id] = custom  # type: ignore[index]
         elif network is not None:
             row.values.setdefault("social_profiles", []).append(profile_from_cell(network, text))
         elif target == OTHER_PHONES:  # several columns may give them
-            row.values.setdefault("other_phones", []).extend(self._numbers(text))
+            row.values.setdefault("other_phones", []).extend(self._other_numbers(row, text, column))
+        elif target == PHONE and len(numbers := split_phones(text)) > 1:  # "a ::: b": the first is the phone
+            row.values["phone"] = self._parsers[PHONE](numbers[0])
+            others = self._other_numbers(row, " ; ".join(numbers[1:]), column)
+            row.values.setdefault("other_phones", []).extend(others)
         elif target == "groups":
             row.group_ids.extend(g for g in self._groups(text) if g not in row.group_ids)
         elif target in ("status", "source"):

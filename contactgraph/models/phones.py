@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
 from .errors import DomainError, DomainErrors, ErrorCode
 
@@ -23,7 +23,8 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
     without ``+``), ``0044 7911 123456``, with spaces, dashes, dots and brackets
     (``(+1) 415 555 1234`` too).
     A national number (a leading single ``0``, or an area code in brackets such as
-    ``(415) 555 1234``) needs ``default_region``.
+    ``(415) 555 1234``) needs ``default_region``; with it, digits without ``+`` that are no
+    valid number of that region are read as international. A failure says each reading tried.
     """
     text = raw.strip()
     if not text:
@@ -36,29 +37,68 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
             "A phone number may contain only digits, spaces, dashes, dots, brackets and a leading +.",
         )
     digits = re.sub(r"\D", "", text)
+    region = default_region.upper() if default_region else None
+    international = "+" + digits
+    readings: list[tuple[str, str | None]]
     if text.lstrip("(").startswith("+"):
-        candidate, region = "+" + digits, None
+        readings = [(international, None)]
     elif digits.startswith("00"):
-        candidate, region = "+" + digits[2:], None
-    elif default_region:
-        candidate, region = digits, default_region.upper()
+        international = "+" + digits[2:]
+        readings = [(international, None)]
+    elif region:  # national first; digits that only make sense with a country code are read so
+        readings = [(digits, region), (international, None)]
     elif digits.startswith("0") or text.startswith("("):
         raise DomainError(
             ErrorCode.INVALID,
-            f"{raw.strip()!r} has no country code: write it as +<country code><number>.",
+            f"{raw.strip()!r} has no country code: write it as +<country code><number>, or {REGION_HINT}.",
         )
     else:
-        candidate, region = "+" + digits, None
+        readings = [(international, None)]
+    tried = []
+    for candidate, where in readings:
+        e164, problem = _read(candidate, where)
+        if e164 is not None:
+            return e164
+        tried.append(f"as a number of {where}: {problem}" if where else f"as {candidate}: {problem}")
+    # digits without + nor 00, read as international for want of a region: perhaps they were national
+    guessed = region is None and readings[0][0] == "+" + digits and not text.lstrip("(").startswith("+")
+    hint = f"; {REGION_HINT}" if guessed else ""
+    read = "; read ".join(tried)
+    raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a valid phone number (read {read}){hint}.")
+
+
+REGION_HINT = (
+    "give the country of numbers written without a country code (defaultRegion; --default-region in the CLI)"
+)
+_UNREADABLE = {
+    NumberParseException.INVALID_COUNTRY_CODE: "no country has that calling code",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+def _read(candidate: str, region: str | None) -> tuple[str | None, str]:
+    """The E.164 form of one reading of a number, or None and why not, in our words (never the library's)."""
     try:
         number = phonenumbers.parse(candidate, region)
     except NumberParseException as error:
-        reason = str(error).rstrip(".")
-        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a phone number: {reason}.") from None
-    if not phonenumbers.is_valid_number(number):
-        where = phonenumbers.region_code_for_number(number)
-        country = f"for country code +{number.country_code}" + (f" ({where})" if where else "")
-        raise DomainError(ErrorCode.INVALID, f"{raw.strip()!r} is not a valid number {country}.")
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        return None, _UNREADABLE.get(error.error_type, "not a number")
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, PhoneNumberFormat.E164), ""
+    code = number.country_code or 0
+    where = phonenumbers.region_code_for_country_code(code)
+    if where == phonenumbers.UNKNOWN_REGION:
+        return None, f"no country has the calling code +{code}"
+    country = f"+{code} ({where})"
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == ValidationResult.TOO_SHORT:
+        return None, f"too short for {country}"
+    if reason == ValidationResult.INVALID_LENGTH:
+        return None, f"the wrong length for {country}"
+    if reason == ValidationResult.TOO_LONG:
+        return None, f"too long for {country}"
+    return None, f"not a valid number for {country}"
 
 
 def normalize_phones(raw: Sequence[str], default_region: str | None = None) -> list[str]:

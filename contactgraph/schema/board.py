@@ -43,7 +43,8 @@ class BoardMutation:
         description=(
             "kanban: a drag from one column to another; CONFLICT when the contact is no longer"
             " in expectedStatusId, and no change when it is already in statusId"
-        ))
+        )
+    )
     async def move_contact_status(
         self,
         info: Info,

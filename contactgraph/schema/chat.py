@@ -36,7 +36,8 @@ class ChatMutation:
         description=(
             "the contact whose phone or otherPhones is this number, updated, or a new contact with the"
             " workspace's inbound defaults; creating needs CONTACT_CREATE, changing CONTACT_EDIT"
-        ))
+        )
+    )
     async def upsert_contact_by_phone(self, info: Info, input: UpsertContactByPhoneInput) -> ContactPayload:
         agent = info.context.caller
         inbound = await upsert.read_inbound(agent, given(input))
@@ -49,7 +50,8 @@ class ChatMutation:
             "a bot's answers, by contactId or phone: text is read as the field's type (NUMBER, CHECKBOX"
             " true/false/yes/no/1/0, ISO DATE and DATETIME, DROPDOWN in any case); null clears a value;"
             " one value that cannot be read rejects them all"
-        ))
+        )
+    )
     async def set_contact_custom_fields(
         self,
         info: Info,

@@ -247,8 +247,7 @@ class ContactMutation:
         doc = await contacts.update_contact(info.context.caller, id, given(input), expected_updated_at)
         return _contact(doc)
 
-    @mutation( description="contacts that cannot be deleted are reported one by one"
-    )
+    @mutation(description="contacts that cannot be deleted are reported one by one")
     async def delete_contacts(self, info: Info, ids: list[strawberry.ID]) -> DeletePayload:
         deleted, errors = await contacts.delete_contacts(info.context.caller, ids)
         return DeletePayload(

@@ -61,7 +61,8 @@ class MergeMutation:
         description=(
             "a new contact with the original's names, type, status, source, agent, company, address,"
             " custom values, opt-out and groups (or the groups given); no history, no interactions"
-        ))
+        )
+    )
     async def duplicate_contact(
         self, info: Info, id: strawberry.ID, input: DuplicateContactInput
     ) -> ContactPayload:

@@ -31,7 +31,8 @@ class ReportsQuery:
             "contacts the filter selects, counted by groupBy. STATUS: every status in position order,"
             " zero counts included; the others: the values contacts have, largest count first"
             f' (a contact counts in each of its groups; AGENT has an "{UNASSIGNED}" bucket)'
-        ))
+        )
+    )
     async def contact_stats(
         self, info: Info, group_by: StatsDimension, filter: ContactFilter | None = None
     ) -> list[StatBucket]:
