@@ -6,13 +6,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SHARED ?= ../shared
 ARGS ?=
+# GraphiQL's scripts and styles, once fetched by `make graphiql`; `make run` serves them from here.
+GRAPHIQL_ASSETS ?= $(CURDIR)/graphiql/assets
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # bench/ may not exist yet (git does not keep empty folders).
 CODE := $(wildcard contactgraph tests bench loadtest)
 
-.PHONY: venv run test lint typecheck schema contract bench load clean
+.PHONY: venv run graphiql test lint typecheck schema contract bench load clean
 
 venv: $(STAMP)
 
@@ -26,7 +28,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	$(BIN)/contactgraph serve --demo --host $(HOST) --port $(PORT)
+	CONTACTGRAPH_GRAPHIQL_ASSETS="$${CONTACTGRAPH_GRAPHIQL_ASSETS-$(GRAPHIQL_ASSETS)}" \
+		$(BIN)/contactgraph serve --demo --host $(HOST) --port $(PORT)
+
+# Once, with npm: GraphiQL works offline (else its page loads them from the CDN).
+graphiql:
+	bash graphiql/install.sh "$(GRAPHIQL_ASSETS)"
 
 test: venv
 	$(BIN)/pytest $(ARGS)
@@ -47,6 +54,7 @@ contract: venv
 # Each prints one JSON line; on the engine CONTACTGRAPH_MONGODB_URL names (memory:// by default).
 bench: venv
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/import_isolation.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/round_trips.py

@@ -40,6 +40,7 @@ from .request_json import decode
 from .resolvers.imports import fail_dead_jobs
 from .schema import build_schema
 from .services.import_tasks import ImportTasks
+from .services.search_backfill import Backfill
 from .settings import Settings, get_settings
 
 logger = logging.getLogger("contactgraph")
@@ -172,6 +173,7 @@ def create_app(
         if seed is not None:
             await seed(graphql, public_url)
         await fail_dead_jobs()  # imports left RUNNING by a process that died
+        app.state.search_backfill = backfill = Backfill()  # contacts stored without search terms
         app.state.import_tasks = ImportTasks()
         app.state.broker = graphql.broker
         app.state.feeder = feeder = Feeder(
@@ -187,6 +189,7 @@ def create_app(
         try:
             yield
         finally:
+            await backfill.stop()
             await app.state.import_tasks.stop()
             await feeder.stop()
             await deliveries.close()

@@ -90,14 +90,14 @@ async def start_import(
     return payload  # type: ignore[no-any-return]
 
 
-async def finished(api: Api, token: str, job_id: str) -> dict[str, Any]:
-    """The job once it has ended (asking again whenever the job's task has had a turn)."""
+async def finished(api: Api, token: str, job_id: str, every: float = 0.005) -> dict[str, Any]:
+    """The job once it has ended, asked for ``every`` so many seconds."""
     async with asyncio.timeout(WAIT_SECONDS):
         while True:
             job = (await api.data(IMPORT_JOB, {"id": job_id}, token))["importJob"]
             if job["state"] in FINISHED:
                 return job  # type: ignore[no-any-return]
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(every)
 
 
 async def run_import(

@@ -176,7 +176,7 @@ async def test_each_encoding_and_delimiter_is_detected(
     assert (emile["firstname"], emile["city"]) == ("Émile", "Line one\r\nLine two")
 
 
-async def test_an_explicit_mapping_imports_only_the_columns_it_names(
+async def test_an_explicit_mapping_adds_to_the_columns_named_like_fields(
     api: Api, workspace: Workspace, library: Library
 ) -> None:
     # given
@@ -208,7 +208,7 @@ async def test_an_explicit_mapping_imports_only_the_columns_it_names(
         "Rui",
         "Costa",
         "+351912000001",
-        None,
+        "rui@example.com",  # the header's "Email" still fills the email
     )
     assert (rui["status"]["name"], rui["source"]["name"], rui["groups"]) == (
         "Won",
@@ -496,7 +496,7 @@ async def test_on_duplicate_update_writes_the_rows_non_empty_values_and_records_
     ]
 
 
-async def test_a_duplicate_by_email_is_updated_with_the_rows_phone(
+async def test_a_duplicate_by_email_keeps_its_phone_and_gains_the_rows_as_another(
     api: Api, workspace: Workspace, library: Library
 ) -> None:
     # given
@@ -504,11 +504,11 @@ async def test_a_duplicate_by_email_is_updated_with_the_rows_phone(
     data = csv_bytes([[*HEADER, "email"], [*_row(9), "ADA@example.com"]])
     # when
     job = await run_import(api, workspace.token, data, {"duplicateCheck": ["EMAIL"], "onDuplicate": "UPDATE"})
-    # then
+    # then: its main phone (its WhatsApp identity) stays; the row's number joins its other phones
     assert (job["updated"], job["created"]) == (1, 0)
     updated = await Contact.get(oid(existing["id"]))
-    assert updated is not None and updated.phone == phone(9)
-    assert sorted(c.phone for c in await PhoneClaim.find({}).to_list()) == [phone(9)]
+    assert updated is not None and (updated.phone, updated.other_phones) == (phone(1), [phone(9)])
+    assert sorted(c.phone for c in await PhoneClaim.find({}).to_list()) == [phone(1), phone(9)]
 
 
 async def test_a_row_whose_phone_another_contact_holds_fails_when_phone_is_not_a_duplicate_key(

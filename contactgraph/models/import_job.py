@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from .base import WorkspaceDocument, utcnow
+from .bulk_edit import BulkEdit
 from .errors import ErrorCode
 
 
@@ -26,6 +27,13 @@ class ImportState(StrEnum):
 
 
 ACTIVE_STATES = [ImportState.QUEUED.value, ImportState.RUNNING.value]
+
+
+class JobKind(StrEnum):
+    """What a job does: import a file, or apply a large bulk edit (``updateContacts``)."""
+
+    IMPORT = "IMPORT"
+    BULK_EDIT = "BULK_EDIT"
 
 
 class DuplicateKey(StrEnum):
@@ -56,6 +64,8 @@ class ImportPlan(BaseModel):
     group_ids: list[PydanticObjectId] = Field(default_factory=list)
     default_region: str | None = None
     dry_run: bool = False
+    skip_invalid_cells: bool = False  # an invalid optional cell is left out (a warning), the row kept
+    decimal_separator: str = "."  # of the file's numbers: "," in a European spreadsheet's
 
 
 class StoredUpload(BaseModel):
@@ -72,15 +82,20 @@ class StoredUpload(BaseModel):
 class ImportJob(WorkspaceDocument):
     agent_id: PydanticObjectId
     state: ImportState = ImportState.QUEUED
-    plan: ImportPlan
-    upload: StoredUpload
+    kind: JobKind = JobKind.IMPORT
+    plan: ImportPlan = Field(default_factory=lambda: ImportPlan(columns=[]))  # an import's
+    upload: StoredUpload | None = None  # an import's file; a bulk edit has none
+    edit: BulkEdit | None = None  # a bulk edit's contacts and changes
     total_rows: int | None = None
     processed_rows: int = 0
     created: int = 0
     updated: int = 0
     skipped_duplicates: int = 0
     failed: int = 0
-    error_count: int = 0
+    error_count: int = 0  # problems stored, over every reported row
+    reported_rows: int = 0  # rows stored with their problems (``ImportFailedRow``)
+    unreported_rows: int = 0  # failed or skipped rows past the cap, counted but not stored
+    warned_rows: int = 0  # rows imported with a cell left out (``ImportPlan.skip_invalid_cells``)
     cancel_requested: bool = False
     lease_until: datetime
     failure: str | None = None
@@ -97,19 +112,30 @@ class ImportJob(WorkspaceDocument):
         ]
 
 
-class ImportRowError(WorkspaceDocument):
-    """One problem of one row; ``values`` are the row's cells as the file had them."""
+class ImportProblem(BaseModel):
+    """One problem of a reported row: the column at fault (if one is), a code, a message."""
 
-    job_id: PydanticObjectId
-    seq: int
-    row: int
     column: str | None = None
     code: ErrorCode
     message: str
+    warning: bool = False  # a cell left out of a row that was imported (``skip_invalid_cells``)
+
+
+class ImportFailedRow(WorkspaceDocument):
+    """A failed or skipped row of a job: its cells once, as the file had them, and its problems.
+
+    ``end`` numbers the job's problems across its rows: this row's are ``end - len(problems)``
+    to ``end - 1``, so a page of problems starts at the first row whose ``end`` passes it.
+    """
+
+    job_id: PydanticObjectId
+    row: int
+    end: int
     values: list[str] = Field(default_factory=list)
+    problems: list[ImportProblem]
 
     class Settings:
-        name = "import_row_errors"
+        name = "import_failed_rows"
         indexes = [
-            IndexModel([("workspace_id", ASCENDING), ("job_id", ASCENDING), ("seq", ASCENDING)], unique=True),
+            IndexModel([("workspace_id", ASCENDING), ("job_id", ASCENDING), ("end", ASCENDING)], unique=True),
         ]

@@ -14,34 +14,51 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import phonenumbers
+from beanie import PydanticObjectId
 
 from ..access import policy_of
 from ..csvio import progress, storage
 from ..csvio.decoding import read_header
 from ..csvio.mapping import Mapper
-from ..ids import decode_id, encode_id
-from ..models import Agent, CustomField, DomainError, ErrorCode, Errors, Group, Source, Status, utcnow
+from ..ids import decode_any, decode_id, encode_id
+from ..models import (
+    Agent,
+    CustomField,
+    DomainError,
+    DomainErrors,
+    ErrorCode,
+    Errors,
+    Group,
+    LibraryEntry,
+    Source,
+    Status,
+    utcnow,
+)
 from ..models.base import as_utc
 from ..models.import_job import (
     ACTIVE_STATES,
     ColumnTarget,
     DuplicateKey,
+    ImportFailedRow,
     ImportJob,
     ImportPlan,
-    ImportRowError,
+    ImportProblem,
     ImportState,
     OnDuplicate,
     StoredUpload,
 )
+from ..models.library import name_key
+from ..models.lists import GroupRule
 from ..services.import_runner import ImportRunner
 from ..services.import_tasks import ImportTasks
 from ..settings import Settings
 from .pagination import page_size
 from .refs import fetch, fetch_many, not_found
 
+E = TypeVar("E", bound=LibraryEntry)
 DIED = "The server running the import stopped; the rows counted were written."
 
 
@@ -70,7 +87,7 @@ async def start_import(
         delimiter, header = await asyncio.to_thread(read_header, path, encoding)
         if not any(header):
             raise DomainError(ErrorCode.INVALID, "The file's first row names no column.", ["file"])
-        plan = await _plan(agent, header, options or {})
+        plan = await _plan(agent, header, options or {}, delimiter)
         now = utcnow()
         job = ImportJob(
             workspace_id=agent.workspace_id,
@@ -92,33 +109,82 @@ async def start_import(
         storage.discard(path)
         raise
     runner = ImportRunner(
-        job, agent, settings.import_batch_size, timedelta(seconds=settings.import_lease_seconds)
+        job,
+        agent,
+        settings.import_batch_size,
+        timedelta(seconds=settings.import_lease_seconds),
+        settings.import_max_row_errors,
     )
     tasks.start(runner)
     return job
 
 
-async def _plan(agent: Agent, header: list[str], given: dict[str, Any]) -> ImportPlan:
-    """The options checked: every problem reported at once, as ``options.<field>``."""
-    errors = Errors()
-    workspace_id = agent.workspace_id
-    mapper = Mapper(header, await CustomField.in_workspace(workspace_id))
-    mapping = given.get("mapping")
-    columns = mapper.explicit(mapping, errors) if mapping is not None else mapper.by_header()
-    keys = given.get("duplicate_check")
-    on_duplicate = OnDuplicate(given.get("on_duplicate") or OnDuplicate.SKIP)
-    status = source = None
-    if given.get("default_status_id") is not None:
-        status = await errors.check_async(
-            ["options"], fetch, Status, workspace_id, given["default_status_id"], "default_status_id"
-        )
-    if given.get("default_source_id") is not None:
-        source = await errors.check_async(
-            ["options"], fetch, Source, workspace_id, given["default_source_id"], "default_source_id"
-        )
+async def _by_name_or_id(model: type[E], workspace_id: PydanticObjectId, value: str, path: str) -> E:
+    """A status, source or group named by its id or its name (any case and spacing)."""
+    if decode_any(value) is not None:
+        return await fetch(model, workspace_id, value, path)
+    found = await model.find_one({"workspace_id": workspace_id, "name_key": name_key(value)})
+    if found is None:
+        names = ", ".join(repr(e.name) for e in await model.in_workspace(workspace_id)) or "none yet"
+        message = f"No {model.kind} named {value!r} in this workspace (it has {names})."
+        raise DomainError(ErrorCode.NOT_FOUND, message, [path])
+    return found
+
+
+async def _named_groups(errors: Errors, workspace_id: PydanticObjectId, given: dict[str, Any]) -> list[Group]:
     groups = await errors.check_async(
         ["options"], fetch_many, Group, workspace_id, given.get("group_ids") or [], "group_ids"
     )
+    for i, value in enumerate(given.get("groups") or []):
+        path = ["options", "groups"]
+        group = await errors.check_async(path, _by_name_or_id, Group, workspace_id, value, str(i))
+        if group is not None:
+            groups = [*(groups or []), group]
+    return groups or []
+
+
+async def _columns(
+    agent: Agent, header: list[str], mapping: list[dict[str, Any]] | None, errors: Errors
+) -> tuple[Mapper, list[ColumnTarget]]:
+    """What each column fills: the header's names, with an explicit mapping over them."""
+    mapper = Mapper(header, await CustomField.in_workspace(agent.workspace_id))
+    return mapper, mapper.combined(mapping, errors) if mapping is not None else mapper.by_header()
+
+
+async def preview_plan(
+    agent: Agent, header: list[str], given: dict[str, Any], delimiter: str = ","
+) -> tuple[list[tuple[str, str | None]], list[DomainError]]:
+    """Each column and the field it would fill (None: ignored), and what would refuse the import."""
+    _, columns = await _columns(agent, header, given.get("mapping"), Errors())
+    filled = {c.column: c.field for c in columns}
+    try:
+        await _plan(agent, header, given, delimiter)
+    except DomainErrors as many:
+        return [(name, filled.get(i)) for i, name in enumerate(header)], many.errors
+    return [(name, filled.get(i)) for i, name in enumerate(header)], []
+
+
+async def _plan(agent: Agent, header: list[str], given: dict[str, Any], delimiter: str = ",") -> ImportPlan:
+    """The options checked: every problem reported at once, as ``options.<field>``."""
+    errors = Errors()
+    workspace_id = agent.workspace_id
+    mapper, columns = await _columns(agent, header, given.get("mapping"), errors)
+    keys = given.get("duplicate_check")
+    on_duplicate = OnDuplicate(given.get("on_duplicate") or OnDuplicate.SKIP)
+    status = source = None
+    for name in ("default_status_id", "default_status", "default_source_id", "default_source"):
+        if given.get(name) is None:
+            continue
+        model = Status if "status" in name else Source
+        found = await errors.check_async(["options"], _by_name_or_id, model, workspace_id, given[name], name)
+        if model is Status:
+            status = status or found
+        else:
+            source = source or found
+    groups = await _named_groups(errors, workspace_id, given)
+    separator = given.get("decimal_separator") or ("," if delimiter == ";" else ".")
+    if separator not in (",", "."):
+        errors.add(ErrorCode.INVALID, 'The decimal separator is "," or ".".', "options", "decimal_separator")
     region = given.get("default_region")
     if region is not None and region.strip().upper() not in phonenumbers.SUPPORTED_REGIONS:
         errors.add(
@@ -127,7 +193,17 @@ async def _plan(agent: Agent, header: list[str], given: dict[str, Any]) -> Impor
             "options",
             "default_region",
         )
-    _required_columns(errors, columns, on_duplicate, status is not None, source is not None, header)
+    # a default given but not found is reported as such, not as missing
+    has_status = status is not None or given.get("default_status") is not None
+    has_source = source is not None or given.get("default_source") is not None
+    _required_columns(errors, columns, on_duplicate, has_status, has_source, mapper)
+    if not groups and "groups" not in {c.field for c in columns}:
+        if (await GroupRule.load(workspace_id)).required:
+            message = (
+                "This workspace requires every contact to be in a group:"
+                " map a groups column, or give groupIds."
+            )
+            errors.add(ErrorCode.REQUIRED, message, "options", "group_ids")
     errors.raise_any()
     return ImportPlan(
         columns=columns,
@@ -138,6 +214,8 @@ async def _plan(agent: Agent, header: list[str], given: dict[str, Any]) -> Impor
         group_ids=[g.id for g in groups or []],  # type: ignore[misc]
         default_region=region.strip().upper() if region else None,
         dry_run=bool(given.get("dry_run")),
+        skip_invalid_cells=bool(given.get("skip_invalid_cells")),
+        decimal_separator=separator,
     )
 
 
@@ -147,7 +225,7 @@ def _required_columns(
     on_duplicate: OnDuplicate,
     default_status: bool,
     default_source: bool,
-    header: list[str],
+    mapper: Mapper,
 ) -> None:
     """What the file must give; without it no row could be imported.
 
@@ -155,32 +233,20 @@ def _required_columns(
     creating them needs names, a phone, and a status and source (a column or a default).
     """
     mapped = {c.field for c in columns}
-    names = ", ".join(repr(h) for h in header[:20])
-    if not {"phone", "email"} & mapped:
-        errors.add(
-            ErrorCode.REQUIRED,
-            f"No column gives the phone; the file's columns are {names}.",
-            "options",
-            "mapping",
-        )
+    missing = [] if {"phone", "email"} & mapped else ["phone"]
+    if on_duplicate is not OnDuplicate.UPDATE:
+        missing += [f for f in ("firstname", "lastname", "phone") if f not in mapped and f not in missing]
+    if missing:  # one message, every column of the file and what it fills
+        message = f"No column gives {' or '.join(missing)}. The file's columns: {mapper.described(columns)}."
+        errors.add(ErrorCode.REQUIRED, message, "options", "mapping")
     if on_duplicate is OnDuplicate.UPDATE:
         return
-    for field in ("firstname", "lastname", "phone"):
-        if field not in mapped and (field != "phone" or "email" in mapped):
-            errors.add(
-                ErrorCode.REQUIRED,
-                f"No column gives {field}; the file's columns are {names}.",
-                "options",
-                "mapping",
-            )
     if "status" not in mapped and not default_status:
-        errors.add(
-            ErrorCode.REQUIRED, "No status column: give defaultStatusId.", "options", "default_status_id"
-        )
+        message = "No status column: give a default status (its name or id)."
+        errors.add(ErrorCode.REQUIRED, message, "options", "default_status_id")
     if "source" not in mapped and not default_source:
-        errors.add(
-            ErrorCode.REQUIRED, "No source column: give defaultSourceId.", "options", "default_source_id"
-        )
+        message = "No source column: give a default source (its name or id)."
+        errors.add(ErrorCode.REQUIRED, message, "options", "default_source_id")
 
 
 # ---------------------------------------------------------------- read, cancel, follow
@@ -220,8 +286,8 @@ async def cancel_import(agent: Agent, global_id: str) -> ImportJob:
     return await visible_job(agent, global_id)
 
 
-async def job_errors(job: ImportJob, first: int | None, after: str | None) -> list[ImportRowError]:
-    """The job's row errors in file order; ``after`` is how many were read already."""
+async def job_errors(job: ImportJob, first: int | None, after: str | None) -> list[tuple[int, ImportProblem]]:
+    """The job's row problems in file order, each with its row; ``after`` is how many were read already."""
     size, _ = page_size(first, None)
     start = 0
     if after is not None:
@@ -230,8 +296,16 @@ async def job_errors(job: ImportJob, first: int | None, after: str | None) -> li
                 ErrorCode.INVALID, 'after is the number of errors already read, e.g. "50".', ["after"]
             )
         start = int(after)
-    query = {"workspace_id": job.workspace_id, "job_id": job.id, "seq": {"$gte": start}}
-    return await ImportRowError.find(query).sort("seq").limit(size).to_list()
+    # Every stored row has a problem at least, so ``size`` rows hold the page.
+    query = {"workspace_id": job.workspace_id, "job_id": job.id, "end": {"$gt": start}}
+    rows = await ImportFailedRow.find(query).sort("end").limit(size).to_list()
+    problems = [
+        (row.row, problem)
+        for row in rows
+        for index, problem in enumerate(row.problems, start=row.end - len(row.problems))
+        if index >= start
+    ]
+    return problems[:size]
 
 
 async def job_progress(agent: Agent, job: ImportJob, poll_seconds: float) -> AsyncIterator[ImportJob]:
@@ -274,7 +348,7 @@ async def _mark_dead(job: ImportJob) -> bool:
         {"_id": job.id, "state": {"$in": ACTIVE_STATES}, "lease_until": job.lease_until},
         {"$set": {"state": ImportState.FAILED.value, "finished_at": utcnow(), "failure": DIED}},
     )
-    if result.modified_count:
+    if result.modified_count and job.upload is not None:
         storage.discard(job.upload.path)
     return bool(result.modified_count)
 

@@ -15,13 +15,13 @@ from ..auth import renewed
 from ..ids import encode_id
 from ..loaders.context import Info
 from ..models import Agent as AgentDoc
-from ..models import ErrorCode, Permission
-from ..models.import_job import DuplicateKey, ImportProblem, ImportState, OnDuplicate
+from ..models import DomainErrors, ErrorCode, Permission
+from ..models.import_job import DuplicateKey, ImportProblem, ImportState, JobKind, OnDuplicate
 from ..models.import_job import ImportJob as ImportJobDoc
 from ..resolvers import imports
 from .common import Node, UserError
 from .fields import mutation, query, subscription
-from .guards import api_error
+from .guards import api_error, user_errors
 from .inputs import given
 
 IMPORT = Permission.CONTACT_IMPORT
@@ -29,6 +29,7 @@ IMPORT = Permission.CONTACT_IMPORT
 strawberry.enum(ImportState, name="ImportState")
 strawberry.enum(DuplicateKey, name="DuplicateKey")
 strawberry.enum(OnDuplicate, name="OnDuplicate")
+strawberry.enum(JobKind, name="ImportJobKind")
 
 
 @strawberry.input
@@ -73,6 +74,29 @@ class ImportOptions:
         default=False,
         description="run the whole job (checks, duplicates, counts, errors) and write no contact",
     )
+    default_status: str | None = strawberry.field(
+        default=None, description="as defaultStatusId, by the status's name (any case) or id"
+    )
+    default_source: str | None = strawberry.field(
+        default=None, description="as defaultSourceId, by the source's name (any case) or id"
+    )
+    groups: list[str] | None = strawberry.field(
+        default=None, description="as groupIds, by the groups' names (any case) or ids"
+    )
+    skip_invalid_cells: bool | None = strawberry.field(
+        default=False,
+        description=(
+            "an invalid optional cell (not the names, phone, status or source) is left out and the row"
+            " imported; the cell is reported as a warning"
+        ),
+    )
+    decimal_separator: str | None = strawberry.field(
+        default=None,
+        description=(
+            'of numbers in the file: "," (1.234,50) or "." (1,234.50); default: "," in a file whose'
+            ' delimiter is ";", else "."'
+        ),
+    )
 
 
 @strawberry.type
@@ -81,10 +105,14 @@ class ImportRowError:
     column: str | None = strawberry.field(description="the header of the column at fault, if one is")
     code: ErrorCode
     message: str
+    warning: bool = strawberry.field(
+        default=False, description="a cell left out of a row that was imported (skipInvalidCells)"
+    )
 
     @classmethod
     def of(cls, row: int, problem: ImportProblem) -> Self:
-        return cls(row=row, column=problem.column, code=problem.code, message=problem.message)
+        column, warning = problem.column, problem.warning
+        return cls(row=row, column=column, code=problem.code, message=problem.message, warning=warning)
 
 
 def _report_url(info: Info, job: ImportJobDoc) -> str | None:
@@ -143,6 +171,16 @@ class ImportJob(Node):
     async def errors(self, first: int | None = None, after: str | None = None) -> list[ImportRowError]:
         return [ImportRowError.of(row, p) for row, p in await imports.job_errors(self.doc, first, after)]
 
+    @strawberry.field(description="rows imported with a cell left out (skipInvalidCells): warnings in errors")
+    def warned_rows(self) -> int:
+        return self.doc.warned_rows
+
+    @strawberry.field(
+        description="IMPORT, or BULK_EDIT: a large updateContacts, whose rows are its contacts in order"
+    )
+    def kind(self) -> JobKind:
+        return self.doc.kind
+
     @strawberry.field(
         description="CSV of the failed and duplicate rows as they were, with a reason column (bearer token)"
     )
@@ -152,7 +190,7 @@ class ImportJob(Node):
 
 async def import_job_node(agent: AgentDoc, global_id: str) -> ImportJob | None:
     """``node(id:)`` for an import job: one of the caller's workspace, with CONTACT_IMPORT."""
-    found = await imports.find_job(agent, global_id) if agent.can(IMPORT) else None
+    found = await imports.find_job(agent, global_id) if policy_of(agent).allows("importJob") else None
     return ImportJob.from_doc(found) if found else None
 
 
@@ -163,11 +201,42 @@ class ImportJobPayload:
 
 
 @strawberry.type
+class ImportColumn:
+    column: str = strawberry.field(description="a column of the header, as given")
+    field: str | None = strawberry.field(description="the field it fills; null: the column is ignored")
+
+
+@strawberry.type
+class ImportMappingPayload:
+    columns: list[ImportColumn] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(
+        default_factory=list, description="what importContacts would refuse with these options"
+    )
+
+
+@strawberry.type
 class ImportQuery:
     @query()
     async def import_job(self, info: Info, id: strawberry.ID) -> ImportJob | None:
         found = await imports.find_job(info.context.caller, id)
         return ImportJob.from_doc(found) if found else None
+
+    @query(
+        name="importMapping",
+        description=(
+            "what importContacts would make of a file with this header row and these options, without"
+            " importing: each column and the field it fills, and what would refuse the import"
+        ),
+    )
+    async def import_mapping(
+        self, info: Info, header: list[str], options: ImportOptions | None = None, delimiter: str = ","
+    ) -> ImportMappingPayload:
+        caller = info.context.caller
+        columns, problems = await imports.preview_plan(caller, header, given(options) or {}, delimiter)
+        return ImportMappingPayload(
+            columns=[ImportColumn(column=c, field=f) for c, f in columns],
+            user_errors=user_errors(DomainErrors(problems)) if problems else [],
+        )
 
 
 @strawberry.type

@@ -1,10 +1,19 @@
 """An import job at work in the background: rows read in batches, checked, de-duplicated, written.
 
 Memory holds one batch of rows and the numbers and emails seen so far (``csvio/seen``),
-never the file. A batch costs a constant number of round trips: one look-up of the contacts its rows
-may duplicate, the bulk writes (``contact_writes``, so every contact gets its events
-and phone claims), the batch's row errors, and one update of the job, which also
-renews the job's lease and tells whether it was cancelled.
+never the file. Reading and checking a batch (decoding, ``RowReader.parse``, the contact
+a row would create) runs in a worker thread, so the event loop stays free for requests.
+A batch costs a constant number of round trips: the importer's permissions as they are
+now, one look-up of the contacts its rows may duplicate (and, for an importer who sees
+only some contacts, of the numbers and emails held out of its sight), the bulk writes
+(``contact_writes``, so every contact gets its events and phone claims), the batch's
+failed rows, and one update of the job, which also renews the job's lease and tells
+whether it was cancelled.
+
+Rows obey the importer's access policy: duplicates are matched only among the contacts
+it may see; creating needs CONTACT_CREATE, updating CONTACT_EDIT. A contact out of its
+sight is absent for matching, and its number or email refuses a row as ``createContact``
+would (``PHONE_TAKEN``, ``EMAIL_TAKEN``), telling nothing more of it.
 """
 
 from __future__ import annotations
@@ -13,19 +22,32 @@ import asyncio
 import csv
 import logging
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from ..access import CREATE, EDIT, Policy, policy_of
 from ..csvio import progress
 from ..csvio.decoding import Row, batches, count_rows
+from ..csvio.mapping import OTHER_PHONES
 from ..csvio.rows import Library, ParsedRow, RowProblem, RowReader
 from ..csvio.seen import SeenKeys, email_key, phone_key
 from ..csvio.storage import discard
-from ..models import Agent, Contact, DomainError, ErrorCode, utcnow
+from ..models import Agent, Contact, DomainError, ErrorCode, Permission, utcnow
 from ..models.contact import TEXT_LIMITS
-from ..models.import_job import DuplicateKey, ImportJob, ImportRowError, ImportState, OnDuplicate
+from ..models.import_job import (
+    DuplicateKey,
+    ImportFailedRow,
+    ImportJob,
+    ImportProblem,
+    ImportState,
+    OnDuplicate,
+)
+from ..models.phones import OTHER_PHONES_MAX
 from . import contact_writes
 from .unique import duplicates_as, email_taken, phone_taken
 
@@ -33,24 +55,90 @@ logger = logging.getLogger("contactgraph.imports")
 
 STOPPED = "The server stopped while the import ran; the rows counted were written."
 CRASHED = "The import stopped on an unexpected error (id {}); the rows counted were written."
+REVOKED = "The importer may no longer import contacts; the rows counted were written."
 _UNIQUE = {"phone": ErrorCode.PHONE_TAKEN, "email": ErrorCode.EMAIL_TAKEN}
+_TAKEN = {"phone": phone_taken, "email": email_taken}
+_CLAIMED = {"phone", "other_phones", "email"}  # changes that go through ``patch``, which claims them
+# What the job document counts: rows by outcome, and of the failed or skipped, the problems
+# and rows stored and the rows past the cap.
+COUNTS = (
+    "created",
+    "updated",
+    "skipped_duplicates",
+    "failed",
+    "error_count",
+    "reported_rows",
+    "unreported_rows",
+    "warned_rows",
+)
+
+# What a row would create, or what it lacks for that; CHECKED in a dry run, which keeps no contact.
+Made = Contact | list[RowProblem] | bool | None
+CHECKED = True
+Update = tuple[Contact, dict[str, Any], ParsedRow]
+
+
+def _numbers(row: ParsedRow) -> list[str]:
+    """The row's phone and other phones."""
+    return [n for n in dict.fromkeys([row.phone, *row.values.get("other_phones", [])]) if n]
+
+
+@dataclass
+class Owners:
+    """Who holds a batch's numbers and emails: contacts in the importer's sight, and keys held out of it."""
+
+    by_phone: dict[str, Contact] = field(default_factory=dict)
+    by_email: dict[str, Contact] = field(default_factory=dict)
+    hidden: set[str] = field(default_factory=set)  # numbers and emails of contacts the importer cannot see
+
+    def visible(self, label: str, value: str | None) -> Contact | None:
+        if value is None:
+            return None
+        return (self.by_phone if label == "phone" else self.by_email).get(value)
+
+    def held(self, label: str, value: str | None) -> bool:
+        return value is not None and (value in self.hidden or self.visible(label, value) is not None)
+
+
+def read_batch(
+    rows: Iterator[list[Row]], reader: RowReader, workspace_id: PydanticObjectId, creates: bool, keeps: bool
+) -> list[tuple[ParsedRow, Made]] | None:
+    """The next batch read and checked, with the contact each row would create; None at the end.
+
+    Runs in a worker thread: the decoding, the checks and the contacts' validation are
+    the CPU-heavy part of an import, and touch no shared state.
+    """
+    batch = next(rows, None)
+    if batch is None:
+        return None
+    checked: list[tuple[ParsedRow, Made]] = []
+    for number, cells in batch:
+        row = reader.parse(number, cells)
+        made: Made = reader.new_contact(row, workspace_id) if creates and not row.problems else None
+        checked.append((row, CHECKED if isinstance(made, Contact) and not keeps else made))
+    return checked
 
 
 class ImportRunner:
     """Runs one job to its end, in the process that received its file."""
 
-    def __init__(self, job: ImportJob, agent: Agent, batch_size: int, lease: timedelta) -> None:
+    def __init__(
+        self, job: ImportJob, agent: Agent, batch_size: int, lease: timedelta, max_row_errors: int
+    ) -> None:
         self.job = job
         self.agent = agent
+        self.policy: Policy = policy_of(agent)
         self.batch_size = batch_size
         self.lease = lease
+        self.max_row_errors = max_row_errors
         self.plan = job.plan
         self.seen = {"phone": SeenKeys(), "email": SeenKeys()}
-        self.counts = {"created": 0, "updated": 0, "skipped_duplicates": 0, "failed": 0, "error_count": 0}
-        self.pending: list[tuple[ParsedRow, list[RowProblem]]] = []
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self.pending: list[tuple[int, list[str], list[RowProblem]]] = []
 
     async def run(self) -> None:
         upload = self.job.upload
+        assert upload is not None  # an import's job
         try:
             if not await self._claim():
                 return
@@ -60,15 +148,24 @@ class ImportRunner:
             reader = RowReader(
                 upload.header, self.plan, await Library.load(self.job.workspace_id), TEXT_LIMITS
             )
-            for rows in batches(upload.path, upload.encoding, upload.delimiter, self.batch_size):
-                await self._batch(reader, rows)
+            rows = batches(upload.path, upload.encoding, upload.delimiter, self.batch_size)
+            workspace_id = self.job.workspace_id
+            while await self._still_allowed():
+                creates = self.policy.holds(CREATE)
+                checked = await asyncio.to_thread(
+                    read_batch, rows, reader, workspace_id, creates, not self.plan.dry_run
+                )
+                if checked is None:
+                    await self._finish(ImportState.DONE)
+                    return
+                await self._batch(reader, checked)
+                del checked  # before the next batch is read: memory holds one batch at a time
                 if not await self._save():
                     return  # failed meanwhile by another process that took this one for dead
                 if self.job.cancel_requested:
                     await self._finish(ImportState.CANCELLED)
                     return
-                await asyncio.sleep(0)  # let requests in between batches, whatever the engine
-            await self._finish(ImportState.DONE)
+            await self._finish(ImportState.FAILED, REVOKED)
         except asyncio.CancelledError:
             await asyncio.shield(self._finish(ImportState.FAILED, STOPPED))
             raise
@@ -83,25 +180,37 @@ class ImportRunner:
         finally:
             discard(upload.path)
 
+    async def _still_allowed(self) -> bool:
+        """The importer's policy as its agent is now: a batch obeys permissions changed since the last."""
+        agent = await Agent.find_one({"_id": self.agent.id, "workspace_id": self.job.workspace_id})
+        if agent is None:
+            return False
+        self.agent, self.policy = agent, policy_of(agent)
+        return self.policy.allows("importContacts")
+
     # ------------------------------------------------------------ one batch
 
-    async def _batch(self, reader: RowReader, rows: list[Row]) -> None:
-        ready = []
-        for number, cells in rows:
-            row = reader.parse(number, cells)
+    async def _batch(self, reader: RowReader, checked: list[tuple[ParsedRow, Made]]) -> None:
+        ready: list[tuple[ParsedRow, Made]] = []
+        for row, made in checked:
             if row.problems:
                 self._report(row, row.problems)
             elif (seen := self._seen_in_file(reader, row)) is not None:
                 self._report(row, [seen[0]], skipped=seen[1])
             else:
-                ready.append(row)
-        by_phone, by_email = await self._owners(ready)
+                ready.append((row, made))
+        owners = await self._owners([row for row, _ in ready])
         inserts: list[tuple[Contact, ParsedRow]] = []
-        updates: list[tuple[Contact, dict[str, Any], ParsedRow]] = []
-        for row in ready:
-            self._decide(reader, row, by_phone, by_email, inserts, updates)
+        updates: list[Update] = []
+        for row, made in ready:
+            self._decide(reader, row, made, owners, inserts, updates)
         await self._insert(reader, inserts)
         await self._update(reader, updates)
+        reported = {number for number, _, _ in self.pending}
+        for row, _ in checked:  # imported with a cell left out: reported for its warnings
+            if row.warnings and row.number not in reported:
+                self.counts["warned_rows"] += 1
+                self.pending.append((row.number, row.cells, row.warnings))
         await self._flush_errors()
 
     def _seen_in_file(self, reader: RowReader, row: ParsedRow) -> tuple[RowProblem, bool] | None:
@@ -126,9 +235,13 @@ class ImportRunner:
                 self.seen[label].add(key, row.number)
         return None
 
-    async def _owners(self, rows: list[ParsedRow]) -> tuple[dict[str, Contact], dict[str, Contact]]:
-        """The workspace's contacts holding the rows' numbers and emails, in one query."""
-        phones = [r.phone for r in rows if r.phone]
+    async def _owners(self, rows: list[ParsedRow]) -> Owners:
+        """The contacts in the importer's sight holding the rows' numbers and emails, in one query.
+
+        An importer who sees only some contacts also learns which of the keys are held out of
+        its sight (one more query, of the keys alone), as a write would find them taken.
+        """
+        phones = [n for r in rows for n in _numbers(r)]
         emails = [r.email for r in rows if r.email]
         conditions: list[dict[str, Any]] = []
         if phones:
@@ -136,59 +249,89 @@ class ImportRunner:
         if emails:
             conditions.append({"email": {"$in": emails}})
         if not conditions:
-            return {}, {}
-        found = await Contact.find({"workspace_id": self.job.workspace_id, "$or": conditions}).to_list()
-        by_phone = {number: c for c in found for number in (c.phone, *c.other_phones)}
-        return by_phone, {c.email: c for c in found if c.email}
+            return Owners()
+        found = await Contact.find({**self.policy.contact_filter(), "$or": conditions}).to_list()
+        owners = Owners(
+            by_phone={number: c for c in found for number in (c.phone, *c.other_phones)},
+            by_email={c.email: c for c in found if c.email},
+        )
+        if not self.policy.sees_all:
+            seen = {c.id for c in found}
+            keys = {"phone": 1, "other_phones": 1, "email": 1}
+            query = {"workspace_id": self.job.workspace_id, "$or": conditions}
+            async for held in Contact.get_pymongo_collection().find(query, keys):
+                if held["_id"] not in seen:
+                    owners.hidden.update([held["phone"], *held.get("other_phones", [])])
+                    owners.hidden.update([held["email"]] if held.get("email") else [])
+        return owners
+
+    def _refused(self, permission: Permission, doing: str) -> RowProblem | None:
+        try:
+            self.policy.require_permission(permission, doing)
+        except DomainError as error:
+            return RowProblem(None, error.code, error.message)
+        return None
 
     def _decide(
         self,
         reader: RowReader,
         row: ParsedRow,
-        by_phone: dict[str, Contact],
-        by_email: dict[str, Contact],
+        made: Made,
+        owners: Owners,
         inserts: list[tuple[Contact, ParsedRow]],
-        updates: list[tuple[Contact, dict[str, Any], ParsedRow]],
+        updates: list[Update],
     ) -> None:
-        owners = {
-            "phone": by_phone.get(row.phone) if row.phone else None,
-            "email": by_email.get(row.email) if row.email else None,
-        }
+        keys = {"phone": row.phone, "email": row.email}
         matches: dict[Any, tuple[Contact, str]] = {}
-        for label, owner in owners.items():
+        for label, value in keys.items():
+            owner = owners.visible(label, value)
             if owner is not None and DuplicateKey(label.upper()) in self.plan.duplicate_keys:
                 matches.setdefault(owner.id, (owner, label))
+        held = [("phone", n, "phone" if n == row.phone else OTHER_PHONES) for n in _numbers(row)]
         taken = [
-            RowProblem(reader.column_name(label), _UNIQUE[label], f"Another contact has the {label} {value}.")
-            for label, value in (("phone", row.phone), ("email", row.email))
-            if owners[label] is not None and owners[label].id not in matches  # type: ignore[union-attr]
+            RowProblem(reader.column_name(column), _UNIQUE[label], _TAKEN[label](value).message)
+            for label, value, column in [*held, ("email", row.email, "email")]
+            if owners.held(label, value) and getattr(owners.visible(label, value), "id", None) not in matches
         ]
         if not matches:
-            made = reader.new_contact(row, self.job.workspace_id)
-            if taken or isinstance(made, list):
+            refused = self._refused(CREATE, "Creating a contact")
+            if refused is not None:  # before anything is said of the contacts that hold its keys
+                self._report(row, [refused])
+            elif taken or isinstance(made, list):
                 self._report(row, taken or made)  # type: ignore[arg-type]
             elif self.plan.dry_run:
                 self.counts["created"] += 1  # checked and counted: a dry run keeps no batch of contacts
             else:
+                assert isinstance(made, Contact)
                 inserts.append((made, row))
             return
         target, label = next(iter(matches.values()))
         if self.plan.on_duplicate is OnDuplicate.SKIP:
             message = f"Skipped: a contact with this {label} exists."
             self._report(row, [RowProblem(reader.column_name(label), _UNIQUE[label], message)], skipped=True)
+        elif (refused := self._refused(EDIT, "Updating a contact")) is not None:
+            self._report(row, [refused])
         elif len(matches) > 1:
             message = "The phone and the email belong to two different contacts."
             self._report(row, [RowProblem(None, ErrorCode.CONFLICT, message)])
-        elif any(target is before for before, _, _ in updates):
+        elif any(target.id == before.id for before, _, _ in updates):
             message = "Skipped: an earlier row of this file updates the same contact."
             self._report(row, [RowProblem(None, _UNIQUE[label], message)], skipped=True)
         elif taken:
             self._report(row, taken)
         else:
+            # Never the contact's main phone (its WhatsApp identity): the row's numbers join its others.
             changes = reader.changes(target, row)
-            if changes.get("phone") in target.other_phones:
-                del changes["phone"]  # matched on a number it holds besides its phone: that stays
-            updates.append((target, changes, row))
+            others = changes.get("other_phones", target.other_phones)
+            if problems := reader.list_problems(row, changes.get("group_ids", target.group_ids), target):
+                self._report(row, problems)
+            elif len(others) > max(OTHER_PHONES_MAX, len(target.other_phones)):
+                message = f"The contact would hold more than {OTHER_PHONES_MAX} other phones."
+                self._report(
+                    row, [RowProblem(reader.column_name("phone"), ErrorCode.LIMIT_EXCEEDED, message)]
+                )
+            else:
+                updates.append((target, changes, row))
 
     # ------------------------------------------------------------ writes
 
@@ -204,25 +347,19 @@ class ImportRunner:
             else:
                 self.counts["created"] += 1
 
-    async def _update(
-        self, reader: RowReader, updates: list[tuple[Contact, dict[str, Any], ParsedRow]]
-    ) -> None:
-        """Changes in bulk; a change of phone or email alone, as its claim or unique index may refuse it."""
+    async def _update(self, reader: RowReader, updates: list[Update]) -> None:
+        """Changes in bulk; a change of numbers or email alone, as its claim or unique index may refuse it."""
         if self.plan.dry_run:
             self.counts["updated"] += len(updates)
             return
-        bulk = [
-            (before, changes) for before, changes, _ in updates if not {"phone", "email"} & changes.keys()
-        ]
+        bulk = [(before, changes) for before, changes, _ in updates if not _CLAIMED & changes.keys()]
         await contact_writes.patch_many(self.agent, bulk)
         self.counts["updated"] += len(bulk)
         for before, changes, row in updates:
-            if not {"phone", "email"} & changes.keys():
+            if not _CLAIMED & changes.keys():
                 continue
             try:
-                with duplicates_as(
-                    {"phone": phone_taken(changes.get("phone")), "email": email_taken(changes.get("email"))}
-                ):
+                with duplicates_as({"email": email_taken(row.email)}):  # a number's claim names it
                     after = await contact_writes.patch(self.agent, before, changes)
             except DomainError as error:
                 self._report(row, [self._problem(reader, error)])
@@ -240,30 +377,39 @@ class ImportRunner:
 
     def _report(self, row: ParsedRow, problems: list[RowProblem], skipped: bool = False) -> None:
         self.counts["skipped_duplicates" if skipped else "failed"] += 1
-        self.pending.append((row, problems))
+        self.pending.append((row.number, row.cells, [*problems, *row.warnings]))
 
     async def _flush_errors(self) -> None:
-        """The batch's row errors, in file order (rows are decided in two passes)."""
+        """The batch's failed and skipped rows, in file order (rows are decided in two passes).
+
+        One document per row holds its cells once and its problems; past ``max_row_errors``
+        rows a job only counts them.
+        """
         if not self.pending:
             return
+        pending, self.pending = sorted(self.pending, key=lambda item: item[0]), []
+        room = max(self.max_row_errors - self.counts["reported_rows"], 0)
+        kept = pending[:room]
+        self.counts["unreported_rows"] += len(pending) - len(kept)
         documents = []
-        for row, problems in sorted(self.pending, key=lambda item: item[0].number):
-            for problem in problems:
-                documents.append(
-                    ImportRowError(
-                        workspace_id=self.job.workspace_id,
-                        job_id=self.job.id,  # type: ignore[arg-type]
-                        seq=self.counts["error_count"],
-                        row=row.number,
-                        column=problem.column,
-                        code=problem.code,
-                        message=problem.message,
-                        values=row.cells,
-                    )
+        for number, cells, problems in kept:
+            self.counts["error_count"] += len(problems)
+            documents.append(
+                ImportFailedRow(
+                    workspace_id=self.job.workspace_id,
+                    job_id=self.job.id,  # type: ignore[arg-type]
+                    row=number,
+                    end=self.counts["error_count"],
+                    values=cells,
+                    problems=[
+                        ImportProblem(column=p.column, code=p.code, message=p.message, warning=p.warning)
+                        for p in problems
+                    ],
                 )
-                self.counts["error_count"] += 1
-        self.pending = []
-        await ImportRowError.insert_many(documents)
+            )
+        self.counts["reported_rows"] += len(kept)
+        if documents:
+            await ImportFailedRow.insert_many(documents)
 
     # ------------------------------------------------------------ the job document
 

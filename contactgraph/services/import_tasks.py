@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
+from ..events.outbox import ORIGIN
 from .import_runner import ImportRunner
 
 
@@ -14,7 +16,11 @@ class ImportTasks:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, runner: ImportRunner) -> None:
-        task = asyncio.create_task(runner.run(), name=f"import {runner.job.id}")
+        """Run the job in a task of its own, whose events name it (``data.via``: its id and kind)."""
+        context = contextvars.copy_context()
+        context.run(ORIGIN.set, {"job_id": runner.job.id, "kind": runner.job.kind.value})
+        name = f"{runner.job.kind.value.lower()} {runner.job.id}"
+        task = asyncio.create_task(runner.run(), name=name, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
