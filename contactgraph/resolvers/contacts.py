@@ -85,8 +85,8 @@ async def list_contacts(
 ) -> Page[Contact]:
     query = await contact_query(contact_scope(agent), filter)
     order = contact_sort(sort["field"], sort.get("direction") == "DESC") if sort else contact_sort(None, True)
-    if filter and (searched := search_text(filter.get("search"))) is not None:
-        ranked = Ranked.of(query, searched, order)  # most relevant first (``contact_search``)
+    if not sort and filter and (searched := search_text(filter.get("search"))) is not None:
+        ranked = Ranked.of(query, searched, order)  # exact names first (``contact_search``)
         return await ranked.page(first=first, after=after, last=last, before=before)
     return await paginate(Contact, query, order, first=first, after=after, last=last, before=before)
 
