@@ -9,6 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from contactgraph.events.outbox import NOT_IN_SNAPSHOTS
 from contactgraph.ids import decode_any
 
 from .client import Outcomes
@@ -342,8 +343,8 @@ class Invariants:
         for contact in self.contacts:
             found = latest.get(contact["_id"])
             snapshot = (found or {}).get("data", {}).get("contact", {})
-            shown = {k: v for k, v in snapshot.items() if k != "revision_id"}
-            stored = {k: v for k, v in contact.items() if k != "revision_id"}
+            shown = {k: v for k, v in snapshot.items() if k not in NOT_IN_SNAPSHOTS}
+            stored = {k: v for k, v in contact.items() if k not in NOT_IN_SNAPSHOTS}
             if shown != stored:
                 keys = sorted(k for k in stored.keys() | shown.keys() if stored.get(k) != shown.get(k))
                 differ.append((contact["_id"], found["type"] if found else None, keys))

@@ -64,9 +64,13 @@ class Event(WorkspaceDocument):
         ]
 
 
+# Stored on a contact but never in an event: bookkeeping, and search terms (a hundred keys).
+NOT_IN_SNAPSHOTS = frozenset({"revision_id", "search_terms", "write_id"})
+
+
 def snapshot(contact: Contact) -> dict[str, Any]:
-    """The contact as the event remembers it (BSON-ready), without its search terms (a hundred keys)."""
-    return contact.model_dump(mode="python", by_alias=True, exclude={"revision_id", "search_terms"})
+    """The contact as the event remembers it (BSON-ready)."""
+    return contact.model_dump(mode="python", by_alias=True, exclude=set(NOT_IN_SNAPSHOTS))
 
 
 def contact_events(before: Contact | None, after: Contact | None, agent: Agent | None) -> list[Event]:
