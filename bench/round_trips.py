@@ -26,7 +26,7 @@ import json
 import os
 import sys
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness import Bench, bench_app
@@ -228,6 +228,10 @@ mutation($input: CustomFieldInput!) {
 }"""
 AGENT = """
 mutation($input: AgentInput!) { createAgent(input: $input) { agent { id } userErrors { message } } }"""
+TOKEN = """
+mutation($agentId: ID!) {
+  createApiToken(agentId: $agentId, name: "bench") { token userErrors { message } }
+}"""
 SETTINGS = """
 mutation($input: WorkspaceSettingsInput!) {
   updateWorkspaceSettings(input: $input) { workspace { id } userErrors { message } }
@@ -466,6 +470,12 @@ async def reads(bench: Bench, small: World, large: World) -> list[dict[str, Any]
         bench, "contacts page, with the timeline's agent, disposition and details,", JOURNEY_DETAILS, pages
     )
     figures += await sizes(bench, "contacts page, with list fields,", LIST_FIELDS, pages)
+    team = replace(large, token=await team_token(bench, large))
+    team_pages: list[Variant] = [(f"of {n}", {"first": n}, team) for n in (10, 100, 500)]
+    figures += await sizes(bench, "contacts page, as a CONTACT_VIEW_TEAM agent,", PAGE, team_pages)
+    figures += await sizes(
+        bench, "board, as a CONTACT_VIEW_TEAM agent,", BOARD, [("", {"cards": CARDS}, team)], True
+    )
     lists: list[Variant] = [(f"{len(w.groups) + w.lists} lists", {}, w) for w in (small, large)]
     figures += await sizes(bench, "groups with agents, dispositions and fields,", LISTS, lists)
     boards: list[Variant] = [
@@ -478,6 +488,15 @@ async def reads(bench: Bench, small: World, large: World) -> list[dict[str, Any]
     ]
     figures += await sizes(bench, "campaign audience page", AUDIENCE, audience)
     return figures
+
+
+async def team_token(bench: Bench, world: World) -> str:
+    """A token of a CONTACT_VIEW_TEAM agent of the second group: its sight is a query of its own."""
+    agent = {"name": "Team", "email": "team@example.com", "permissions": ["CONTACT_VIEW_TEAM"]}
+    made = await call(bench, AGENT, {"input": agent}, world.token)
+    agent_id = made["createAgent"]["agent"]["id"]
+    await call(bench, ASSIGN, {"groupId": world.groups[1], "agentIds": [agent_id]}, world.token)
+    return (await call(bench, TOKEN, {"agentId": agent_id}, world.token))["createApiToken"]["token"]  # type: ignore[no-any-return]
 
 
 async def writes(bench: Bench, world: World) -> list[dict[str, Any]]:
