@@ -6,6 +6,9 @@ waiting, as in ``test_subscriptions``: a later change that is heard arrives firs
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 
 from contactgraph.db import Engine
@@ -16,7 +19,7 @@ from .api import Api, Library, Workspace, make_contact, phone
 from .checks import assert_rejected, oid, snapshot
 from .conftest import ADMIN_KEY
 from .test_subscriptions import MOVE, SUBSCRIBE_BRIEF, heard, ready
-from .ws import PROTOCOLS, TRANSPORT_WS, Socket, serve
+from .ws import PROTOCOLS, TRANSPORT_WS, Served, Socket, serve
 
 REVOKE = (
     "mutation($token: String!) { revokeApiToken(token: $token) { deletedIds userErrors { code message } } }"
@@ -42,6 +45,18 @@ mutation($input: WebhookInput!) { createWebhook(input: $input) { webhook { id } 
 @pytest.fixture
 def fast(settings: Settings) -> Settings:
     return settings.model_copy(update={"event_poll_seconds": 0.01})
+
+
+@asynccontextmanager
+async def watching(
+    settings: Settings, engine: Engine, protocol: str, token: str
+) -> AsyncIterator[tuple[Served, Socket]]:
+    """An app instance and a socket on which ``token``'s agent watches every status change it may see."""
+    async with serve(settings, engine) as served, served.connect(protocol) as socket:
+        await ready(socket, token)
+        await socket.subscribe(SUBSCRIBE_BRIEF)
+        await served.subscribed()
+        yield served, socket
 
 
 async def closing_error(socket: Socket, id: str = "1") -> str:
@@ -70,11 +85,8 @@ async def test_a_revoked_token_closes_its_open_subscription_before_the_next_chan
     # given an agent watching every status change
     agent_id, token = await api.agent_token(workspace, ["CONTACT_VIEW"])
     contact = await make_contact(api, workspace, library)
-    async with serve(fast, engine) as served, served.connect(protocol) as socket:
+    async with watching(fast, engine, protocol, token) as (served, socket):
         here = Api(served.client, ADMIN_KEY)
-        await ready(socket, token)
-        await socket.subscribe(SUBSCRIBE_BRIEF)
-        await served.subscribed()
         # when the token is revoked, then a contact moves
         await here.ok(REVOKE, {"token": token}, workspace.token)
         await here.ok(MOVE, {"id": contact["id"], "statusId": library.statuses[1]}, workspace.token)
@@ -95,11 +107,8 @@ async def test_a_downgrade_to_view_own_rescopes_an_open_subscription(
     theirs = await make_contact(api, workspace, library, phone=phone(1), assignedAgentId=agent_id)
     others = await make_contact(api, workspace, library, phone=phone(2))
     won = library.statuses[1]
-    async with serve(fast, engine) as served, served.connect(TRANSPORT_WS) as socket:
+    async with watching(fast, engine, TRANSPORT_WS, token) as (served, socket):
         here = Api(served.client, ADMIN_KEY)
-        await ready(socket, token)
-        await socket.subscribe(SUBSCRIBE_BRIEF)
-        await served.subscribed()
         # when the agent is cut down to its own contacts, then both contacts move
         await here.ok(SET_PERMISSIONS, {"id": agent_id, "permissions": ["CONTACT_VIEW_OWN"]}, workspace.token)
         await here.ok(MOVE, {"id": others["id"], "statusId": won}, workspace.token)
@@ -115,11 +124,8 @@ async def test_losing_every_view_permission_closes_an_open_subscription(
     # given
     agent_id, token = await api.agent_token(workspace, ["CONTACT_VIEW", "CONTACT_EDIT"])
     contact = await make_contact(api, workspace, library)
-    async with serve(fast, engine) as served, served.connect(protocol) as socket:
+    async with watching(fast, engine, protocol, token) as (served, socket):
         here = Api(served.client, ADMIN_KEY)
-        await ready(socket, token)
-        await socket.subscribe(SUBSCRIBE_BRIEF)
-        await served.subscribed()
         # when
         await here.ok(SET_PERMISSIONS, {"id": agent_id, "permissions": ["CONTACT_EDIT"]}, workspace.token)
         await here.ok(MOVE, {"id": contact["id"], "statusId": library.statuses[1]}, workspace.token)
@@ -134,11 +140,8 @@ async def test_an_upgrade_widens_an_open_subscription(
     # given a view-own agent watching, and a contact not assigned to it
     agent_id, token = await api.agent_token(workspace, ["CONTACT_VIEW_OWN"])
     contact = await make_contact(api, workspace, library)
-    async with serve(fast, engine) as served, served.connect(TRANSPORT_WS) as socket:
+    async with watching(fast, engine, TRANSPORT_WS, token) as (served, socket):
         here = Api(served.client, ADMIN_KEY)
-        await ready(socket, token)
-        await socket.subscribe(SUBSCRIBE_BRIEF)
-        await served.subscribed()
         # when
         await here.ok(SET_PERMISSIONS, {"id": agent_id, "permissions": ["CONTACT_VIEW"]}, workspace.token)
         await here.ok(MOVE, {"id": contact["id"], "statusId": library.statuses[1]}, workspace.token)
